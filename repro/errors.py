@@ -1,0 +1,78 @@
+"""Typed user-facing errors.
+
+Every mistake a user can make (bad id, bad YAML, unknown config key, ...) raises a
+`ReproError` subclass.  The CLI prints `error: <message>` and `hint: <hint>` and exits
+with the error's code: never a traceback for a user mistake.
+"""
+
+from __future__ import annotations
+
+
+class ReproError(Exception):
+    """Base class: a message for the user, an optional hint, an exit code."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, hint: str | None = None, *, where: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.where = where  # "file:line" or a path, when known
+
+    def __str__(self) -> str:
+        prefix = f"{self.where}: " if self.where else ""
+        return f"{prefix}{self.message}"
+
+
+class UsageError(ReproError):
+    """Bad command-line arguments."""
+
+
+class PaperFolderError(ReproError):
+    """A paper folder is missing, incomplete or malformed."""
+
+
+class YamlError(ReproError):
+    """A YAML file does not parse."""
+
+
+class ConfigError(ReproError):
+    """A config key or value is not accepted."""
+
+
+class ClaimsError(ReproError):
+    """claims.yaml is malformed or points at something that does not exist."""
+
+
+class ArxivIdError(ReproError):
+    """Not an arXiv identifier or URL."""
+
+
+class FetchError(ReproError):
+    """Network, HTTP or arXiv failure while fetching a paper."""
+
+    exit_code = 3
+
+
+class NotFoundError(FetchError):
+    """arXiv has no such paper."""
+
+
+class PdfError(ReproError):
+    """A PDF could not be read (empty, truncated, encrypted, too large)."""
+
+
+class SourceArchiveError(ReproError):
+    """A LaTeX source archive is unsafe or unreadable."""
+
+
+class LockError(ReproError):
+    """Another `repro run` holds the paper's lock."""
+
+    exit_code = 4
+
+
+class RunsFailed(ReproError):
+    """Some runs of a sweep failed, diverged or timed out."""
+
+    exit_code = 1

@@ -1,0 +1,145 @@
+"""The results layout: `results/<id>/<config>/seed-<n>/`, and reading it back.
+
+    config.yaml     the resolved config (all sections merged)
+    metrics.jsonl   one JSON object per logged point: {"step", "epoch", <metric>: value, ...}
+    summary.json    status, final and best metrics, wall time, device, device-hours, cache key
+    env.json        git commit/dirty, package versions, Python, CUDA, GPU, seed, command
+    run.log         the run's output, with the traceback when it failed
+    checkpoints/    last.ckpt for resuming (not committed)
+
+`summary.json` is written last and atomically: a run is finished exactly when its summary
+says so. Readers never trust a summary they cannot parse: it is reported as corrupt and the
+run is redone.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+STATUSES = ("finished", "failed", "diverged", "timeout", "running")
+FINISHED = "finished"
+
+
+def run_dir(results_root: Path, paper_id: str, config: str, seed: int) -> Path:
+    return Path(results_root) / paper_id / config / f"seed-{seed}"
+
+
+@dataclass
+class RunRecord:
+    """One run as found on disk."""
+
+    paper_id: str
+    config: str
+    seed: int
+    path: Path
+    summary: dict[str, Any] | None  # None: no summary (never run, or in flight)
+    problem: str | None = None      # set when the summary exists but is corrupt
+
+    @property
+    def status(self) -> str:
+        if self.problem:
+            return "corrupt"
+        if self.summary is None:
+            return "missing"
+        return str(self.summary.get("status", "corrupt"))
+
+    @property
+    def finished(self) -> bool:
+        return self.status == FINISHED
+
+    def final(self, metric: str) -> float | None:
+        v = ((self.summary or {}).get("final") or {}).get(metric)
+        return float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None
+
+    def metrics_rows(self) -> list[dict[str, Any]]:
+        return read_metrics(self.path / "metrics.jsonl")
+
+
+def read_summary(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """(summary, problem). A missing file is (None, None); an unreadable one names why."""
+    f = Path(path) / "summary.json"
+    try:
+        text = f.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, None
+    except OSError as e:
+        return None, f"cannot read {f}: {e}"
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        return None, f"corrupt {f}: {e.msg} at line {e.lineno}"
+    if not isinstance(data, dict) or data.get("status") not in STATUSES:
+        return None, f"corrupt {f}: no valid 'status'"
+    return data, None
+
+
+def read_metrics(path: Path) -> list[dict[str, Any]]:
+    """Rows of metrics.jsonl; a torn last line (crash mid-append) is dropped."""
+    rows: list[dict[str, Any]] = []
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(row, dict):
+                    rows.append(row)
+    except FileNotFoundError:
+        pass
+    return rows
+
+
+def load_run(results_root: Path, paper_id: str, config: str, seed: int) -> RunRecord:
+    d = run_dir(results_root, paper_id, config, seed)
+    summary, problem = read_summary(d)
+    return RunRecord(paper_id, config, seed, d, summary, problem)
+
+
+def iter_runs(results_root: Path, paper_id: str) -> Iterator[RunRecord]:
+    """Every run folder of a paper on disk (whatever the current configs say)."""
+    base = Path(results_root) / paper_id
+    if not base.is_dir():
+        return
+    for cdir in sorted(p for p in base.iterdir() if p.is_dir()):
+        for sdir in sorted(cdir.glob("seed-*")):
+            try:
+                seed = int(sdir.name.split("-", 1)[1])
+            except ValueError:
+                continue
+            summary, problem = read_summary(sdir)
+            yield RunRecord(paper_id, cdir.name, seed, sdir, summary, problem)
+
+
+@dataclass
+class PaperResults:
+    """All runs of one paper, grouped by config."""
+
+    paper_id: str
+    runs: dict[str, list[RunRecord]] = field(default_factory=dict)
+
+    def finished(self, config: str) -> list[RunRecord]:
+        return [r for r in self.runs.get(config, []) if r.finished]
+
+    def values(self, config: str, metric: str) -> list[float]:
+        """Final values of a metric over the finished seeds of a config."""
+        out = []
+        for r in self.finished(config):
+            v = r.final(metric)
+            if v is not None:
+                out.append(v)
+        return out
+
+
+def load_results(results_root: Path, paper_id: str) -> PaperResults:
+    res = PaperResults(paper_id)
+    for r in iter_runs(results_root, paper_id):
+        res.runs.setdefault(r.config, []).append(r)
+    return res
