@@ -1,0 +1,1 @@
+"""One module per `repro` subcommand, imported lazily by repro.cli."""

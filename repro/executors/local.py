@@ -1,0 +1,230 @@
+"""The local executor: a pool of long-lived worker processes on this machine.
+
+One worker per run slot. With GPUs, a slot is one GPU (or a share of one, with
+`runs_per_device`), pinned through CUDA_VISIBLE_DEVICES before the worker starts; without
+GPUs, slots are CPU workers that split the cores between them.
+
+The parent never imports torch. It hands runs to idle workers, watches for time-outs
+(the worker is killed and replaced, the run marked `timeout`) and for workers that die
+(the run is marked `failed`, the worker replaced).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import shutil
+import subprocess
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait as wait_conns
+from pathlib import Path
+from typing import Any
+
+from ..atomic import atomic_write_json
+from ..planner import RunSpec
+from ..results import read_summary
+from ..clock import utc_now
+from .base import Executor, Job, JobState
+
+
+def visible_gpus() -> list[str]:
+    """GPU indices visible to this process, found without importing torch."""
+    env = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if env is not None:
+        return [d for d in (x.strip() for x in env.split(",")) if d and d != "-1"]
+    if shutil.which("nvidia-smi") is None:
+        return []
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [str(i) for i, line in enumerate(l for l in out.splitlines() if l.startswith("GPU "))]
+
+
+@dataclass(frozen=True)
+class Slot:
+    devices: tuple[str, ...]   # () for a CPU slot
+    threads: int
+
+    @property
+    def label(self) -> str:
+        return f"gpu {','.join(self.devices)}" if self.devices else "cpu"
+
+    def env(self) -> dict[str, str]:
+        # An empty CUDA_VISIBLE_DEVICES hides every GPU from a CPU worker.
+        return {"CUDA_VISIBLE_DEVICES": ",".join(self.devices)}
+
+
+def make_slots(
+    *,
+    workers: int | None,
+    devices: list[str] | None,
+    runs_per_device: int = 1,
+    cpus: int | None = None,
+) -> list[Slot]:
+    """Run slots: one per GPU x runs_per_device, or `workers` CPU slots sharing the cores."""
+    cpus = cpus or os.cpu_count() or 1
+    devices = visible_gpus() if devices is None else devices
+    if devices:
+        slots = [Slot((d,), max(1, cpus // (len(devices) * runs_per_device))) for d in devices for _ in range(runs_per_device)]
+        return slots[: workers] if workers else slots
+    n = workers or cpus
+    return [Slot((), max(1, cpus // n)) for _ in range(n)]
+
+
+@dataclass
+class _Worker:
+    wid: int
+    slot: Slot
+    proc: Any
+    conn: Any
+    ready: bool = False
+    job: Job | None = None
+    started: float = 0.0
+
+
+@dataclass
+class LocalExecutor(Executor):
+    slots: list[Slot]
+    default_timeout_s: float | None = None
+    _queue: deque = field(default_factory=deque)
+    _workers: list[_Worker] = field(default_factory=list)
+    _next_id: int = 0
+
+    def __post_init__(self) -> None:
+        self._ctx = mp.get_context("spawn")  # no fork after threads; children import torch fresh
+
+    def describe(self) -> str:
+        kinds = sorted({s.label for s in self.slots})
+        return f"local: {len(self.slots)} worker(s) on {', '.join(kinds)}"
+
+    # -- workers ----------------------------------------------------------------------------
+    def _spawn(self, slot: Slot) -> _Worker:
+        from ..worker import worker_main
+
+        parent, child = self._ctx.Pipe(duplex=True)
+        wid = self._next_id
+        self._next_id += 1
+        proc = self._ctx.Process(target=worker_main, args=(wid, slot.env(), slot.threads, child), daemon=True)
+        proc.start()
+        child.close()
+        w = _Worker(wid, slot, proc, parent)
+        self._workers.append(w)
+        return w
+
+    def _replace(self, w: _Worker) -> None:
+        self._workers.remove(w)
+        try:
+            w.conn.close()
+        except OSError:
+            pass
+        if w.proc.is_alive():
+            w.proc.kill()
+        w.proc.join(timeout=5)
+        if self._queue:
+            self._spawn(w.slot)
+
+    def submit(self, spec: RunSpec) -> Job:
+        job = Job(spec)
+        self._queue.append(job)
+        # Start workers lazily: never more than there are runs.
+        if len(self._workers) < len(self.slots) and len(self._workers) < len(self._queue) + self._busy():
+            self._spawn(self.slots[len(self._workers)])
+        return job
+
+    def _busy(self) -> int:
+        return sum(1 for w in self._workers if w.job is not None)
+
+    def _dispatch(self) -> list[Job]:
+        changed = []
+        for w in self._workers:
+            if w.ready and w.job is None and self._queue:
+                job = self._queue.popleft()
+                w.job, w.started = job, time.monotonic()
+                job.state, job.where = JobState.RUNNING, f"worker {w.wid} ({w.slot.label})"
+                try:
+                    w.conn.send(job.spec)
+                except (BrokenPipeError, OSError):
+                    pass  # noticed as a dead worker on the next poll
+                changed.append(job)
+        return changed
+
+    # -- marking runs that the worker could not report itself --------------------------------
+    @staticmethod
+    def _finish_outside(job: Job, status: str, error: str) -> None:
+        rdir = Path(job.spec.run_dir)
+        old, _ = read_summary(rdir)
+        summary = {
+            **(old or {}),
+            "paper": job.spec.paper_id, "config": job.spec.config, "seed": job.spec.seed,
+            "cache_key": job.spec.cache_key, "status": status, "error": error,
+            "ended_at": utc_now(), "final": (old or {}).get("final", {}),
+        }
+        try:
+            atomic_write_json(rdir / "summary.json", summary)
+            with open(rdir / "run.log", "a", encoding="utf-8") as fh:
+                fh.write(f"[repro] {utc_now()} {status}: {error}\n")
+        except OSError:
+            pass
+        job.state, job.summary = status, summary
+
+    def poll(self, timeout: float) -> list[Job]:
+        changed = self._dispatch()
+        conns = {w.conn: w for w in self._workers}
+        ready = wait_conns(list(conns), timeout=timeout) if conns else (time.sleep(timeout) or [])
+        for c in ready:
+            w = conns[c]
+            try:
+                kind, _, fields = c.recv()
+            except (EOFError, OSError):
+                continue  # dead: handled below
+            if kind == "ready":
+                w.ready = True
+            elif kind == "worker_error":
+                # The worker could not even import torch/lightning: fail loudly, once.
+                raise RuntimeError(f"worker {w.wid} failed to start:\n{fields['error']}")
+            elif kind == "progress" and w.job is not None:
+                w.job.epoch, w.job.max_epochs = fields.get("epoch"), fields.get("max_epochs")
+                changed.append(w.job)
+            elif kind == "done" and w.job is not None:
+                job = w.job
+                job.summary = fields["summary"]
+                job.state = job.summary.get("status", JobState.FAILED)
+                w.job = None
+                changed.append(job)
+        now = time.monotonic()
+        for w in list(self._workers):
+            job = w.job
+            limit = (job.spec.timeout_s or self.default_timeout_s) if job else None
+            if job is not None and limit and now - w.started > limit:
+                self._finish_outside(job, JobState.TIMEOUT, f"no result after {limit:.0f} s (resources.timeout_s); stopped")
+                w.job = None
+                changed.append(job)
+                self._replace(w)
+            elif not w.proc.is_alive():
+                if job is not None:
+                    self._finish_outside(job, JobState.FAILED, f"worker process died (exit code {w.proc.exitcode})")
+                    changed.append(job)
+                w.job = None
+                self._replace(w)
+        changed.extend(self._dispatch())
+        return changed
+
+    def pending(self) -> int:
+        return len(self._queue) + self._busy()
+
+    def shutdown(self) -> None:
+        for w in self._workers:
+            try:
+                w.conn.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+        deadline = time.monotonic() + 5
+        for w in self._workers:
+            w.proc.join(timeout=max(0.1, deadline - time.monotonic()))
+            if w.proc.is_alive():
+                w.proc.kill()
+                w.proc.join(timeout=2)
+        self._workers.clear()

@@ -1,0 +1,320 @@
+"""One run, in-process: seed, build the paper's model and data, train, record, checkpoint.
+
+This is the only module (with worker.py) that imports torch and lightning. It is called
+inside a long-lived worker process, so the imports are paid once per worker, not per run.
+
+What a run leaves is described in results.py. The summary is written first as
+`status: running` (with the cache key, so an interrupted run can be recognised and resumed)
+and last as the final status.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import math
+import os
+import random
+import shutil
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+import lightning as L
+import numpy as np
+import torch
+
+from .atomic import atomic_write_json
+from .envinfo import runtime_env
+from .planner import RunSpec
+from .results import read_metrics, read_summary
+from .clock import utc_now
+from .yamlio import write_yaml
+
+Emit = Callable[..., None]  # emit(kind, **fields): progress events to the parent
+
+
+class Diverged(RuntimeError):
+    """The training loss became NaN or infinite."""
+
+
+now = utc_now
+
+
+# -- loading the paper's code ---------------------------------------------------------------
+_modules: dict[str, Any] = {}
+
+
+def _load_module(path: Path):
+    """Import a paper file by path, once per content (a changed file is re-imported)."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    key = f"{path}:{digest}"
+    if key not in _modules:
+        name = f"repro_paper_{path.parent.name.replace('.', '_').replace('-', '_')}_{path.stem}_{digest}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod  # pickling (checkpoints, DDP) needs the module registered
+        # data.py may import helpers that sit beside it in the paper folder.
+        sys.path.insert(0, str(path.parent))
+        try:
+            spec.loader.exec_module(mod)
+        finally:
+            sys.path.remove(str(path.parent))
+        _modules[key] = mod
+    return _modules[key]
+
+
+def _the_class(mod, base: type) -> type:
+    found = [
+        v for v in vars(mod).values()
+        if isinstance(v, type) and issubclass(v, base) and v is not base and v.__module__ == mod.__name__
+    ]
+    if len(found) != 1:
+        raise RuntimeError(f"{mod.__file__}: expected exactly one {base.__name__} subclass, found {len(found)}")
+    return found[0]
+
+
+# -- callbacks ----------------------------------------------------------------------------
+def _scalar(v: Any) -> float | None:
+    try:
+        f = float(v.detach().cpu().item() if hasattr(v, "detach") else v)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+    return f
+
+
+class MetricsRecorder(L.Callback):
+    """Appends logged metrics to metrics.jsonl: one row per epoch, plus per-step loss rows.
+
+    Rows are appended and flushed as they come; a crash can only tear the last line, which
+    readers drop (results.read_metrics).
+    """
+
+    def __init__(self, path: Path, every_n_steps: int = 10) -> None:
+        self.path = path
+        self.every = every_n_steps
+        self.rows = len(read_metrics(path))
+
+    def _append(self, row: dict[str, Any]) -> None:
+        import json
+
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row) + "\n")
+            fh.flush()
+        self.rows += 1
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
+        value = _scalar(loss) if loss is not None else None
+        if value is not None and not math.isfinite(value):
+            raise Diverged(f"training loss is {value} at step {trainer.global_step}, epoch {trainer.current_epoch}")
+        if value is not None and trainer.global_step % self.every == 0:
+            self._append({"kind": "step", "step": trainer.global_step, "epoch": trainer.current_epoch, "loss": value})
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        # In Lightning 2.x validation has already run for this epoch: its metrics are here too.
+        row: dict[str, Any] = {"kind": "epoch", "step": trainer.global_step, "epoch": trainer.current_epoch}
+        for k, v in trainer.callback_metrics.items():
+            f = _scalar(v)
+            if f is not None:
+                row[k] = f
+        self._append(row)
+
+
+def _np_state_to_plain(st) -> list:
+    name, keys, pos, has_gauss, cached = st
+    return [str(name), [int(k) for k in keys], int(pos), int(has_gauss), float(cached)]
+
+
+class RunState(L.Callback):
+    """Saves what exact resumption needs in the checkpoint: RNG states and metrics rows."""
+
+    def __init__(self, recorder: MetricsRecorder) -> None:
+        self.recorder = recorder
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "torch": torch.get_rng_state(),
+            # Plain types: checkpoints load with torch.load(weights_only=True).
+            "numpy": _np_state_to_plain(np.random.get_state()),
+            "python": random.getstate(),
+            "metrics_rows": self.recorder.rows,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        torch.set_rng_state(state["torch"])
+        name, keys, pos, has_gauss, cached = state["numpy"]
+        np.random.set_state((name, np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
+        random.setstate(state["python"])
+        # Drop rows logged after the checkpoint: the resumed run logs them again.
+        rows = read_metrics(self.recorder.path)[: state["metrics_rows"]]
+        import json
+
+        tmp = self.recorder.path.with_suffix(".jsonl.tmp")
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        os.replace(tmp, self.recorder.path)
+        self.recorder.rows = len(rows)
+
+
+class EpochCheckpoint(L.Callback):
+    """Writes checkpoints/last.ckpt at every epoch end, atomically (temp file, then rename).
+
+    Listed after MetricsRecorder so the epoch's metrics row is counted in the checkpoint.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        trainer.save_checkpoint(tmp)
+        if trainer.is_global_zero:
+            os.replace(tmp, self.path)
+
+
+class Progress(L.Callback):
+    def __init__(self, emit: Emit, name: str) -> None:
+        self.emit = emit
+        self.name = name
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        self.emit("progress", run=self.name, epoch=trainer.current_epoch + 1, max_epochs=trainer.max_epochs)
+
+
+# -- the run --------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _output_to(log: Path):
+    """Send this process's stdout/stderr (file descriptors too: C++ and warnings) to the log."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(log, "a", encoding="utf-8", buffering=1) as fh:
+        os.dup2(fh.fileno(), 1)
+        os.dup2(fh.fileno(), 2)
+        try:
+            yield fh
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def _summarise(rows: list[dict[str, Any]], metrics: list[tuple[str, str]]) -> tuple[dict, dict]:
+    epochs = [r for r in rows if r.get("kind") == "epoch"]
+    final: dict[str, float] = {}
+    best: dict[str, float] = {}
+    for r in epochs:
+        for k, v in r.items():
+            if k not in ("kind", "step", "epoch") and isinstance(v, (int, float)):
+                final[k] = v
+    for name, goal in metrics:
+        vals = [r[name] for r in epochs if isinstance(r.get(name), (int, float)) and math.isfinite(r[name])]
+        if vals:
+            best[name] = max(vals) if goal == "max" else min(vals)
+    return final, best
+
+
+def prepare_dir(spec: RunSpec, resume: bool) -> None:
+    """A fresh run starts from an empty folder; a resumed one keeps its checkpoint and metrics."""
+    rdir = Path(spec.run_dir)
+    if not resume and rdir.exists():
+        shutil.rmtree(rdir)
+    rdir.mkdir(parents=True, exist_ok=True)
+
+
+def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None) -> dict[str, Any]:
+    """Run `spec` to completion (or failure) and return its summary, also written to disk."""
+    rdir = Path(spec.run_dir)
+    ckpt = rdir / "checkpoints" / "last.ckpt"
+    old, _ = read_summary(rdir)
+    resume = bool(old and old.get("cache_key") == spec.cache_key and old.get("status") == "running" and ckpt.is_file())
+    prepare_dir(spec, resume)
+    started = time.time()
+    base = {
+        "paper": spec.paper_id, "config": spec.config, "seed": spec.seed,
+        "cache_key": spec.cache_key, "started_at": now(), "resumed": resume,
+    }
+    atomic_write_json(rdir / "summary.json", {**base, "status": "running"})
+    write_yaml(rdir / "config.yaml", spec.values)
+    env = {**runtime_env(), "git": spec.git, "seed": spec.seed, "command": spec.command,
+           "cache_key": spec.cache_key, "cwd": os.getcwd()}
+    atomic_write_json(rdir / "env.json", env)
+
+    status, error = "finished", None
+    trainer = None
+    with _output_to(rdir / "run.log") as log:
+        print(f"[repro] {now()} {'resuming' if resume else 'starting'} {spec.paper_id} {spec.name} key={spec.cache_key[:12]}", flush=True)
+        try:
+            L.seed_everything(spec.seed, workers=True, verbose=False)
+            root = Path(spec.paper_root)
+            model_cls = _the_class(_load_module(root / "model.py"), L.LightningModule)
+            data_cls = _the_class(_load_module(root / "data.py"), L.LightningDataModule)
+            model = model_cls(**spec.values["model"])
+            data = data_cls(**spec.values["data"])
+            recorder = MetricsRecorder(rdir / "metrics.jsonl")
+            callbacks = [
+                recorder,
+                RunState(recorder),
+                Progress(emit, spec.name),
+                EpochCheckpoint(ckpt),
+            ]
+            trainer_kwargs = dict(spec.values["trainer"])
+            trainer_kwargs.setdefault("accelerator", "auto" if os.environ.get("CUDA_VISIBLE_DEVICES") else "cpu")
+            trainer_kwargs.setdefault("devices", 1)
+            trainer = L.Trainer(
+                **trainer_kwargs,
+                callbacks=callbacks,
+                logger=False,
+                default_root_dir=str(rdir),
+                enable_progress_bar=False,
+                enable_model_summary=False,
+                enable_checkpointing=False,  # EpochCheckpoint does it, atomically
+            )
+            trainer.fit(model, datamodule=data, ckpt_path=str(ckpt) if resume else None)
+        except Diverged as e:
+            status, error = "diverged", str(e)
+            print(f"[repro] diverged: {e}", flush=True)
+        except Exception as e:  # noqa: BLE001 - one failing run must not stop the sweep
+            status, error = "failed", f"{type(e).__name__}: {e}"
+            traceback.print_exc(file=log)
+        print(f"[repro] {now()} {status}", flush=True)
+
+    wall = time.time() - started
+    device = "cpu"
+    n_devices = 1
+    if trainer is not None and trainer.strategy is not None:
+        device = str(trainer.strategy.root_device.type)
+        n_devices = max(1, trainer.num_devices)
+    if device == "cuda":
+        device = f"cuda:{env.get('gpu')}"
+    final, best = _summarise(read_metrics(rdir / "metrics.jsonl"), spec.metrics)
+    if status == "finished":
+        missing = [m for m, _ in spec.metrics if m not in final]
+        if missing:
+            status, error = "failed", f"the model never logged {', '.join(missing)} (paper.yaml metrics)"
+            print(f"[repro] {error}", file=open(rdir / "run.log", "a"))
+    prev_wall = float((old or {}).get("wall_time_s", 0.0)) if resume else 0.0
+    summary = {
+        **base,
+        "status": status,
+        "error": error,
+        "final": final,
+        "best": best,
+        "epochs": trainer.current_epoch if trainer is not None else 0,
+        "steps": trainer.global_step if trainer is not None else 0,
+        "wall_time_s": round(prev_wall + wall, 3),
+        "device": device,
+        "n_devices": n_devices,
+        "device_hours": round((prev_wall + wall) * n_devices / 3600, 6),
+        "ended_at": now(),
+        "log": "run.log",
+    }
+    atomic_write_json(rdir / "summary.json", summary)
+    return summary
