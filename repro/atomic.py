@@ -49,6 +49,15 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
 
 
+def fsync_path(path: str | os.PathLike) -> None:
+    """Flush a file someone else wrote (e.g. a checkpoint) to disk before renaming it."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _fsync_dir(folder: Path) -> None:
     # The rename is durable only once the directory entry is on disk.
     try:

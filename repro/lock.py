@@ -30,17 +30,24 @@ def _alive(pid: int) -> bool:
 
 def _read(path: Path) -> dict | None:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}  # torn or garbage: treated as stale below
+    return data if isinstance(data, dict) else {}
 
 
 def _stale(info: dict) -> bool:
     if not info or "pid" not in info:
         return True
-    return info.get("host") == socket.gethostname() and not _alive(int(info["pid"]))
+    try:
+        pid = int(info["pid"])
+    except (TypeError, ValueError):
+        return True  # garbage written over the lock: nobody can own it
+    if pid <= 0:
+        return True  # os.kill(0 or -n) would signal a process group, not one process
+    return info.get("host") == socket.gethostname() and not _alive(pid)
 
 
 @contextmanager

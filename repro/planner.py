@@ -16,7 +16,7 @@ from typing import Any
 from . import __version__
 from .configs import ResolvedConfig, resolve_configs
 from .paper import Paper
-from .results import read_summary, run_dir
+from .results import metrics_problem, read_summary, run_dir
 
 # What to do with a run: skip it, start it, or continue it from its checkpoint.
 CACHED, TODO, RESUME = "cached", "todo", "resume"
@@ -92,21 +92,28 @@ def cache_key(values: dict[str, Any], seed: int, code: str) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
-def _decide(rdir: Path, key: str) -> tuple[str, str]:
+def decide(rdir: Path, key: str) -> tuple[str, str]:
+    """(action, why) for the run folder `rdir` given the cache key the run should have."""
     summary, problem = read_summary(rdir)
     if problem:
-        return TODO, "corrupt summary, redo"
+        return TODO, f"corrupt summary, redo ({problem})"
     if summary is None:
         return TODO, "new"
     same = summary.get("cache_key") == key
     status = summary.get("status")
     if same and status == "finished":
+        bad = metrics_problem(rdir / "metrics.jsonl")
+        if bad:
+            return TODO, f"corrupt metrics, redo ({bad})"
         return CACHED, "finished"
     if same and status == "running" and (rdir / "checkpoints" / "last.ckpt").is_file():
         return RESUME, "interrupted, resume from checkpoint"
     if not same:
         return TODO, "config or code changed"
     return TODO, f"previous attempt {status}"
+
+
+_decide = decide  # the name before it was public
 
 
 def plan(
@@ -129,7 +136,7 @@ def plan(
         for seed in seeds:
             key = cache_key(cfg.values, seed, code)
             rdir = run_dir(results_root, paper.id, cfg.name, seed)
-            action, why = _decide(rdir, key)
+            action, why = decide(rdir, key)
             spec = RunSpec(
                 paper_id=paper.id,
                 paper_root=str(paper.root),

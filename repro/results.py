@@ -66,29 +66,71 @@ def read_summary(path: Path) -> tuple[dict[str, Any] | None, str | None]:
         text = f.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None, None
+    except UnicodeDecodeError:
+        return None, f"corrupt {f}: not UTF-8 text"
     except OSError as e:
         return None, f"cannot read {f}: {e}"
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         return None, f"corrupt {f}: {e.msg} at line {e.lineno}"
+    except RecursionError:
+        return None, f"corrupt {f}: nested too deeply"
     if not isinstance(data, dict) or data.get("status") not in STATUSES:
         return None, f"corrupt {f}: no valid 'status'"
+    for key in ("final", "best"):
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            return None, f"corrupt {f}: '{key}' is not a mapping of metrics"
+    if data.get("cache_key") is not None and not isinstance(data["cache_key"], str):
+        return None, f"corrupt {f}: 'cache_key' is not text"
     return data, None
+
+
+def metrics_problem(path: Path) -> str | None:
+    """Why a finished run's metrics.jsonl cannot be trusted, or None when it is intact.
+
+    A finished run wrote every row whole, so any unreadable line (truncation, disk damage,
+    an editor) or a file with no epoch row means the record is corrupt.
+    """
+    f = Path(path)
+    try:
+        raw = f.read_bytes()
+    except FileNotFoundError:
+        return f"{f} is missing"
+    except OSError as e:
+        return f"cannot read {f}: {e}"
+    epochs = 0
+    for n, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            return f"corrupt {f}: line {n} is not a JSON object"
+        if not isinstance(row, dict):
+            return f"corrupt {f}: line {n} is not a JSON object"
+        epochs += row.get("kind") == "epoch"
+    if not raw.strip():
+        return f"corrupt {f}: empty, no epoch rows"
+    if not raw.endswith(b"\n"):
+        return f"corrupt {f}: truncated (no newline at the end)"
+    if not epochs:
+        return f"corrupt {f}: no epoch rows"
+    return None
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:
     """Rows of metrics.jsonl; a torn last line (crash mid-append) is dropped."""
     rows: list[dict[str, Any]] = []
     try:
-        with open(path, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8", errors="replace") as fh:
             for line in fh:
                 line = line.strip()
                 if not line:
                     continue
                 try:
                     row = json.loads(line)
-                except json.JSONDecodeError:
+                except (json.JSONDecodeError, RecursionError):
                     continue
                 if isinstance(row, dict):
                     rows.append(row)

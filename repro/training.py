@@ -11,6 +11,7 @@ and last as the final status.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import importlib.util
 import math
@@ -27,9 +28,9 @@ import lightning as L
 import numpy as np
 import torch
 
-from .atomic import atomic_write_json
+from .atomic import atomic_write_json, atomic_write_text, fsync_path
 from .envinfo import runtime_env
-from .planner import RunSpec
+from .planner import CACHED, RunSpec, decide
 from .results import read_metrics, read_summary
 from .clock import utc_now
 from .yamlio import write_yaml
@@ -153,9 +154,8 @@ class RunState(L.Callback):
         rows = read_metrics(self.recorder.path)[: state["metrics_rows"]]
         import json
 
-        tmp = self.recorder.path.with_suffix(".jsonl.tmp")
-        tmp.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-        os.replace(tmp, self.recorder.path)
+        # Atomic: a crash here must leave either the old rows or the trimmed ones.
+        atomic_write_text(self.recorder.path, "".join(json.dumps(r) + "\n" for r in rows))
         self.recorder.rows = len(rows)
 
 
@@ -171,9 +171,22 @@ class EpochCheckpoint(L.Callback):
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.tmp")
-        trainer.save_checkpoint(tmp)
-        if trainer.is_global_zero:
-            os.replace(tmp, self.path)
+        try:
+            trainer.save_checkpoint(tmp)
+            if trainer.is_global_zero:
+                fsync_path(tmp)  # the data must be on disk before the rename makes it "last"
+                os.replace(tmp, self.path)
+        except BaseException:
+            # A half-written checkpoint (disk full) must not keep eating the space the
+            # failed summary still needs; the previous last.ckpt stays as it was.
+            _remove_partial_checkpoints(self.path.parent)
+            raise
+
+
+def _remove_partial_checkpoints(folder: Path) -> None:
+    for p in folder.glob(".*.tmp*"):
+        with contextlib.suppress(OSError):
+            p.unlink()
 
 
 class Progress(L.Callback):
@@ -234,18 +247,29 @@ def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None) -> dict[str, Any]:
     rdir = Path(spec.run_dir)
     ckpt = rdir / "checkpoints" / "last.ckpt"
     old, _ = read_summary(rdir)
+    if decide(rdir, spec.cache_key)[0] == CACHED:
+        # Finished (and intact) since the sweep was planned, e.g. by the `repro run` this one
+        # waited for with --wait: never redo finished work.
+        return old
     resume = bool(old and old.get("cache_key") == spec.cache_key and old.get("status") == "running" and ckpt.is_file())
-    prepare_dir(spec, resume)
     started = time.time()
     base = {
         "paper": spec.paper_id, "config": spec.config, "seed": spec.seed,
         "cache_key": spec.cache_key, "started_at": now(), "resumed": resume,
     }
-    atomic_write_json(rdir / "summary.json", {**base, "status": "running"})
-    write_yaml(rdir / "config.yaml", spec.values)
-    env = {**runtime_env(), "git": spec.git, "seed": spec.seed, "command": spec.command,
-           "cache_key": spec.cache_key, "cwd": os.getcwd()}
-    atomic_write_json(rdir / "env.json", env)
+    try:
+        prepare_dir(spec, resume)
+        atomic_write_json(rdir / "summary.json", {**base, "status": "running"})
+        write_yaml(rdir / "config.yaml", spec.values)
+        env = {**runtime_env(), "git": spec.git, "seed": spec.seed, "command": spec.command,
+               "cache_key": spec.cache_key, "cwd": os.getcwd()}
+        atomic_write_json(rdir / "env.json", env)
+    except OSError as e:
+        # Cannot even set the run up (disk full, permissions): record why where possible.
+        summary = {**base, "status": "failed", "error": _describe_os_error(e), "final": {}, "best": {},
+                   "ended_at": now()}
+        _write_summary(rdir, summary)
+        return summary
 
     status, error = "finished", None
     trainer = None
@@ -283,7 +307,10 @@ def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None) -> dict[str, Any]:
             print(f"[repro] diverged: {e}", flush=True)
         except Exception as e:  # noqa: BLE001 - one failing run must not stop the sweep
             status, error = "failed", f"{type(e).__name__}: {e}"
-            traceback.print_exc(file=log)
+            if _is_disk_full(e):
+                status, error = "failed", _describe_os_error(_disk_full_cause(e))
+            with contextlib.suppress(OSError):
+                traceback.print_exc(file=log)
         print(f"[repro] {now()} {status}", flush=True)
 
     wall = time.time() - started
@@ -299,7 +326,8 @@ def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None) -> dict[str, Any]:
         missing = [m for m, _ in spec.metrics if m not in final]
         if missing:
             status, error = "failed", f"the model never logged {', '.join(missing)} (paper.yaml metrics)"
-            print(f"[repro] {error}", file=open(rdir / "run.log", "a"))
+            with contextlib.suppress(OSError), open(rdir / "run.log", "a", encoding="utf-8") as fh:
+                print(f"[repro] {error}", file=fh)
     prev_wall = float((old or {}).get("wall_time_s", 0.0)) if resume else 0.0
     summary = {
         **base,
@@ -316,5 +344,44 @@ def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None) -> dict[str, Any]:
         "ended_at": now(),
         "log": "run.log",
     }
-    atomic_write_json(rdir / "summary.json", summary)
+    _write_summary(rdir, summary)
     return summary
+
+
+def _disk_full_cause(e: BaseException | None) -> OSError | None:
+    """The ENOSPC/EDQUOT error behind `e` (Lightning and torch wrap them), if any."""
+    seen = 0
+    while e is not None and seen < 10:
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+            return e
+        e = e.__cause__ or e.__context__
+        seen += 1
+    return None
+
+
+def _is_disk_full(e: BaseException) -> bool:
+    return _disk_full_cause(e) is not None
+
+
+def _describe_os_error(e: OSError | None) -> str:
+    if e is None:
+        return "OSError"
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        where = f" while writing {e.filename}" if e.filename else ""
+        return f"disk full: {os.strerror(e.errno)}{where} (free space on the results disk, then rerun)"
+    return f"{type(e).__name__}: {e}"
+
+
+def _write_summary(rdir: Path, summary: dict[str, Any]) -> None:
+    """Write the final summary; on a full disk, free what this run left half-written and retry.
+
+    If it still cannot be written the error propagates: the worker reports the run failed
+    and the summary on disk still says `running`, which the next sweep redoes.
+    """
+    try:
+        atomic_write_json(rdir / "summary.json", summary)
+    except OSError as e:
+        if not _is_disk_full(e):
+            raise
+        _remove_partial_checkpoints(rdir / "checkpoints")
+        atomic_write_json(rdir / "summary.json", summary)

@@ -1,0 +1,166 @@
+"""The benchmark suite: every figure is a ratio against a baseline measured in the same run.
+
+    python bench/run.py            # all figures
+    python bench/run.py runner     # one section: runner | noop | new | site | throughput
+
+Figures (targets from issue 8):
+- runner: `repro run` on a sweep of 24 short runs vs the same runs as a plain loop of one
+  Lightning script per run (what a user writes by hand). Target: wall ratio <= 0.5 on 2
+  cores; per-run overhead beyond training < 0.3 s.
+- noop: a rerun with everything cached (wall seconds; target about 1 s).
+- new: `repro new --pdf --source` seconds per PDF page (needs ../shared/fixtures).
+- site: site build seconds per paper (cold and warm).
+- throughput: a shipped model's training samples/s under `repro run` vs a hand-written
+  PyTorch loop on the same data. Target >= 0.95.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+FIXTURES = REPO.parent / "shared" / "fixtures"
+
+from tinypaper import make_tiny_paper  # noqa: E402
+
+PY = sys.executable
+
+
+def repro(*args: str, cwd: Path) -> float:
+    t0 = time.perf_counter()
+    r = subprocess.run([PY, "-m", "repro", *args], cwd=cwd, capture_output=True, text=True)
+    dt = time.perf_counter() - t0
+    if r.returncode != 0:
+        raise SystemExit(f"repro {' '.join(args)} failed:\n{r.stdout}\n{r.stderr}")
+    return dt
+
+
+PLAIN_SCRIPT = textwrap.dedent('''
+    # What a user writes by hand: one process per run.
+    import sys, time, importlib.util
+    import lightning as L
+    folder, hidden, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    def load(name):
+        spec = importlib.util.spec_from_file_location(name, f"{folder}/{name}.py")
+        m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); return m
+    L.seed_everything(seed, verbose=False)
+    model = load("model").Tiny(hidden=hidden, lr=0.1); data = load("data").Blobs(n=256)
+    t0 = time.perf_counter()
+    trainer = L.Trainer(max_epochs=EPOCHS, logger=False, enable_progress_bar=False,
+                        enable_model_summary=False, accelerator="cpu", devices=1)
+    trainer.fit(model, datamodule=data)
+    print("FIT", time.perf_counter() - t0)
+''')
+
+
+def bench_runner(epochs: int = 5) -> dict:
+    """24 short runs: 4 configs x 6 seeds."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        ablations = {"wide": "model:\n  hidden: 32\n", "narrow": "model:\n  hidden: 2\n"}
+        folder = make_tiny_paper(tmp, epochs=epochs, seeds=range(6), ablations=ablations)
+        (folder / "configs" / "base.yaml").write_text(
+            f"model:\n  hidden: 8\n  lr: 0.1\ndata:\n  n: 256\ntrainer:\n  max_epochs: {epochs}\n")
+        hidden = {"baseline": 4, "method": 16, "wide": 32, "narrow": 2}
+        runs = [(c, s) for c in hidden for s in range(6)]
+
+        script = tmp / "plain.py"
+        script.write_text(PLAIN_SCRIPT.replace("EPOCHS", str(epochs)))
+        t0 = time.perf_counter()
+        fit_times = []
+        for c, s in runs:
+            out = subprocess.run([PY, str(script), str(folder), str(hidden[c]), str(s)],
+                                 capture_output=True, text=True, check=True).stdout
+            fit_times.append(float(out.split("FIT")[1].split()[0]))
+        plain = time.perf_counter() - t0
+
+        wall = repro("run", str(folder), "--no-site", cwd=tmp)
+        workers = min(os.cpu_count() or 1, len(runs))
+        noop = min(repro("run", str(folder), "--no-site", cwd=tmp) for _ in range(3))
+        mean_fit = sum(fit_times) / len(fit_times)
+        overhead = wall * workers / len(runs) - mean_fit
+        return {
+            "runs": len(runs), "plain_loop_s": plain, "repro_run_s": wall,
+            "ratio": wall / plain, "workers": workers,
+            "mean_fit_s": mean_fit, "overhead_per_run_s": overhead, "noop_rerun_s": noop,
+        }
+
+
+def bench_new() -> dict | None:
+    pdf = FIXTURES / "papers" / "1706.03762" / "paper.pdf"
+    if not pdf.is_file():
+        return None
+    from pypdf import PdfReader
+
+    pages = len(PdfReader(str(pdf)).pages)
+    with tempfile.TemporaryDirectory() as tmp:
+        env_cache = {"REPRO_CACHE": str(Path(tmp) / "cache")}
+        t0 = time.perf_counter()
+        r = subprocess.run([PY, "-m", "repro", "new", "1706.03762", "--pdf", str(pdf), "--offline"],
+                           cwd=tmp, capture_output=True, text=True, env={**os.environ, **env_cache})
+        dt = time.perf_counter() - t0
+        if r.returncode != 0:
+            return {"error": r.stderr.strip()[-300:]}
+    return {"pages": pages, "seconds": dt, "seconds_per_page": dt / pages}
+
+
+def bench_site() -> dict | None:
+    try:
+        from repro.site.build import build_site
+    except ImportError:
+        return None
+    import shutil
+
+    papers = REPO / "papers"
+    n = len([p for p in papers.iterdir() if (p / "paper.yaml").exists()])
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        build_site(papers, REPO / "results", Path(tmp) / "site")
+        cold = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        build_site(papers, REPO / "results", Path(tmp) / "site")
+        warm = time.perf_counter() - t0
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"papers": n, "cold_s_per_paper": cold / max(n, 1), "warm_s_per_paper": warm / max(n, 1)}
+
+
+def main(argv: list[str]) -> None:
+    wanted = set(argv) or {"runner", "new", "site", "throughput"}
+    print(f"# repro benchmarks, {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
+          f"{os.cpu_count()} cores, Python {platform.python_version()}")
+    if "runner" in wanted or "noop" in wanted:
+        r = bench_runner()
+        print(f"runner: {r['runs']} runs: plain loop {r['plain_loop_s']:.1f} s, repro run "
+              f"{r['repro_run_s']:.1f} s -> ratio {r['ratio']:.2f}x (target <= 0.5x)")
+        print(f"runner: per-run overhead beyond training {r['overhead_per_run_s']:.3f} s "
+              f"(mean fit {r['mean_fit_s']:.2f} s, {r['workers']} workers; target < 0.3 s)")
+        print(f"noop:   rerun with everything cached {r['noop_rerun_s']:.2f} s (target ~1 s)")
+    if "new" in wanted:
+        r = bench_new()
+        print("new:    skipped (../shared/fixtures absent)" if r is None else
+              f"new:    {r}" if "error" in r else
+              f"new:    repro new --pdf: {r['seconds']:.1f} s for {r['pages']} pages -> {r['seconds_per_page']:.2f} s/page")
+    if "site" in wanted:
+        r = bench_site()
+        print("site:   skipped (repro.site not available)" if r is None else
+              f"site:   {r['papers']} papers: cold {r['cold_s_per_paper']:.2f} s/paper, warm {r['warm_s_per_paper']:.3f} s/paper")
+    if "throughput" in wanted:
+        from throughput import bench_throughput
+
+        r = bench_throughput()
+        print("throughput: skipped" if r is None else
+              f"throughput: {r['paper']} {r['config']}: repro run {r['repro_sps']:.0f} samples/s vs "
+              f"hand-written loop {r['plain_sps']:.0f} samples/s -> {r['ratio']:.2f}x (target >= 0.95x)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

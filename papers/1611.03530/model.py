@@ -1,0 +1,91 @@
+"""The networks of the randomization tests (Zhang et al. 2017, arXiv:1611.03530), scaled to
+8x8 digits.
+
+    arch: mlp   the paper's "MLP 1x512 / 3x512": `depth` fully connected ReLU layers of
+                `width` units (the paper's MLPs have more parameters than CIFAR10 has images;
+                with width 512 and depth 1, ~38k parameters for 1437 images, the same regime)
+    arch: cnn   a small AlexNet-like convnet: two 3x3 conv + ReLU blocks (`channels`,
+                2*`channels`), 2x2 max-pool after each, then a `width`-unit hidden layer
+
+Trained as the paper trains: SGD with momentum 0.9 and the learning rate decayed by a factor
+`lr_decay` per epoch (the paper: 0.95). Explicit regularization is off unless a config sets
+it: `weight_decay` (an L2 penalty through the optimizer), `dropout` (on the hidden layers);
+data augmentation lives in data.py.
+
+Metrics (all epoch-level):
+    train_loss  the minibatch loss averaged over the epoch (with dropout and augmentation on)
+    train_acc   accuracy on the whole training set with the labels it was trained on, in eval
+                mode: the paper's "training accuracy" (validation dataloader 0)
+    test_acc    accuracy on the held-out test set with the true labels (dataloader 1)
+    test_loss   cross-entropy on the test set
+"""
+
+from __future__ import annotations
+
+import lightning as L
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class RandomizationNet(L.LightningModule):
+    def __init__(self, arch: str = "mlp", width: int = 512, depth: int = 1, channels: int = 32,
+                 dropout: float = 0.0, weight_decay: float = 0.0, lr: float = 0.01,
+                 momentum: float = 0.9, lr_decay: float = 0.95, n_in: int = 64,
+                 n_classes: int = 10) -> None:
+        super().__init__()
+        if arch not in ("mlp", "cnn"):
+            raise ValueError(f"model.arch must be 'mlp' or 'cnn', not {arch!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"model.dropout must be in [0, 1), not {dropout}")
+        if depth < 1 or width < 1 or channels < 1:
+            raise ValueError(f"model.depth, width and channels must be positive: {depth}, {width}, {channels}")
+        self.save_hyperparameters()
+        if arch == "mlp":
+            layers: list[nn.Module] = []
+            fan_in = n_in
+            for _ in range(depth):
+                layers += [nn.Linear(fan_in, width), nn.ReLU(), nn.Dropout(dropout)]
+                fan_in = width
+            self.features = nn.Sequential(*layers)
+            self.head = nn.Linear(fan_in, n_classes)
+        else:
+            side = int(round(n_in ** 0.5))  # 8: digits are square
+            self.features = nn.Sequential(
+                nn.Unflatten(1, (1, side, side)),                                # (B, 1, 8, 8)
+                nn.Conv2d(1, channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, C, 4, 4)
+                nn.Conv2d(channels, 2 * channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, 2C, 2, 2)
+                nn.Flatten(),                                                    # (B, 8C)
+                nn.Linear(2 * channels * (side // 4) ** 2, width), nn.ReLU(), nn.Dropout(dropout),  # (B, width)
+            )
+            self.head = nn.Linear(width, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # x: (B, 64) standardised pixels (or noise)
+        h = self.features(x)                                      # (B, width)
+        return self.head(h)                                       # (B, 10) logits
+
+    # -- training ---------------------------------------------------------------------------
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        x, y = batch                                              # (B, 64), (B,)
+        loss = F.cross_entropy(self(x), y)
+        self.log("train_loss", loss, on_step=False, on_epoch=True)
+        return loss
+
+    # -- evaluation: dataloader 0 is the training set, 1 the test set ------------------------
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int,
+                        dataloader_idx: int = 0) -> None:
+        x, y = batch
+        logits = self(x)                                          # eval mode: no dropout
+        acc = (logits.argmax(-1) == y).float().mean()
+        if dataloader_idx == 0:
+            self.log("train_acc", acc, add_dataloader_idx=False)
+        else:
+            self.log("test_acc", acc, add_dataloader_idx=False)
+            self.log("test_loss", F.cross_entropy(logits, y), add_dataloader_idx=False)
+
+    def configure_optimizers(self):
+        opt = torch.optim.SGD(self.parameters(), lr=self.hparams.lr, momentum=self.hparams.momentum,
+                              weight_decay=self.hparams.weight_decay)
+        sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=self.hparams.lr_decay)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}

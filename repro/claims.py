@@ -1,0 +1,286 @@
+"""claims.yaml: loading and checking a paper's claims.
+
+Schema (ARCHITECTURE.md). Every claim has `id` ([a-z0-9-], unique), `kind`
+(value | comparison | ordering), `status` (candidate | confirmed), and optionally `text`,
+`source` (table/figure/page/row/column/caption) and `note`.
+
+* value:      `config` (or null: cannot run on the proxy, judged `not run`), `metric`,
+              `value`, `spread` (the paper's own +-, a standard deviation), optional
+              `spread_n` (how many runs the paper's +- is over, when it says), optional
+              `tolerance: {abs: x}` or `{rel: r}`.
+* comparison: `metric`, `a`, `b` (configs), `relation` (greater | less | within, or
+              better | worse, which follow the metric's goal in paper.yaml), `margin`
+              (required for within, the largest |mean(a) - mean(b)| the claim allows).
+* ordering:   `metric`, `configs` (at least 2, in the claimed order), `direction`
+              (decreasing | increasing, or better | worse by the metric's goal).
+
+A claim that names a config or metric the paper does not have is an error naming the
+claim, the file and the line: a typo must never quietly turn a claim into `not run`.
+Unknown keys are errors too, for the same reason (`tolerence:` would silently drop the
+tolerance). Claims with a null config are the paper's numbers the proxy cannot speak to;
+their metric is not checked against paper.yaml (it may be BLEU on WMT).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+from .errors import ClaimsError
+from .paper import Paper
+from .yamlio import load_mapping
+
+KINDS = ("value", "comparison", "ordering")
+STATUSES = ("candidate", "confirmed")
+RELATIONS = ("greater", "less", "within", "better", "worse")
+DIRECTIONS = ("decreasing", "increasing", "better", "worse")
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+SOURCE_KEYS = ("table", "figure", "page", "row", "column", "caption", "section", "equation")
+
+COMMON_KEYS = ("id", "text", "source", "kind", "metric", "status", "note")
+KIND_KEYS = {
+    "value": ("config", "value", "spread", "spread_n", "tolerance"),
+    "comparison": ("a", "b", "relation", "margin"),
+    "ordering": ("configs", "direction"),
+}
+
+
+def claims_path(paper: Paper) -> Path:
+    return paper.root / "claims.yaml"
+
+
+def _line_index(path: Path) -> list[dict[str, int]]:
+    """For each item of `claims:`, the line of the item and of each of its keys (1-based)."""
+    import yaml
+
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return []  # load_mapping has already reported syntax errors; lines are best effort
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    for key, val in root.value:
+        if getattr(key, "value", None) == "claims" and isinstance(val, yaml.SequenceNode):
+            out = []
+            for item in val.value:
+                lines = {"": item.start_mark.line + 1}
+                if isinstance(item, yaml.MappingNode):
+                    for k, _ in item.value:
+                        lines[str(getattr(k, "value", ""))] = k.start_mark.line + 1
+                out.append(lines)
+            return out
+        if getattr(key, "value", None) == "claims":
+            return [{"": val.start_mark.line + 1}]
+    return []
+
+
+class _Checker:
+    """Raises ClaimsError with the claim id, file and line."""
+
+    def __init__(self, path: Path, lines: list[dict[str, int]]) -> None:
+        self.path = path
+        self.lines = lines
+
+    def where(self, index: int | None, key: str = "") -> str:
+        if index is not None and index < len(self.lines):
+            ln = self.lines[index].get(key) or self.lines[index].get("")
+            return f"{self.path}:{ln}"
+        return str(self.path)
+
+    def fail(self, index: int | None, cid: str | None, message: str, hint: str | None = None,
+             key: str = "") -> ClaimsError:
+        who = f"claim {cid!r}" if cid else (f"claim #{index + 1}" if index is not None else "claims.yaml")
+        return ClaimsError(f"{who} in {self.path.name}: {message}", hint=hint, where=self.where(index, key))
+
+
+def _suggest(word: str, valid: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(str(word), list(valid), n=3, cutoff=0.5)
+    if close:
+        return "did you mean " + " or ".join(repr(c) for c in close) + "?"
+    return "valid: " + ", ".join(valid) if valid else "there is none"
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def load_claims(paper: Paper) -> list[dict[str, Any]]:
+    """The paper's claims, checked and with defaults filled in. No claims.yaml: no claims."""
+    path = claims_path(paper)
+    if not path.is_file():
+        return []
+    data = load_mapping(path)
+    return check_claims(data, paper, path)
+
+
+def check_claims(data: dict[str, Any], paper: Paper, path: Path) -> list[dict[str, Any]]:
+    lines = _line_index(path) if path.is_file() else []
+    ck = _Checker(path, lines)
+    extra = [k for k in data if k != "claims"]
+    if extra:
+        raise ClaimsError(f"unknown top-level key {extra[0]!r} in {path.name}",
+                          hint="claims.yaml holds one key, `claims:`, a list of claims", where=str(path))
+    raw = data.get("claims")
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ClaimsError(f"`claims:` must be a list of claims, not {type(raw).__name__}",
+                          hint="write each claim as an item starting with `- id: ...`", where=ck.where(0))
+    configs = list(paper.config_files())
+    goals = {m.name: m.goal for m in paper.metrics}
+    seen: dict[str, int] = {}
+    out = []
+    for i, item in enumerate(raw):
+        out.append(_check_one(ck, i, item, configs, goals, seen))
+    return out
+
+
+def _check_one(ck: _Checker, i: int, item: Any, configs: list[str], goals: dict[str, str],
+               seen: dict[str, int]) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise ck.fail(i, None, f"expected a mapping (id, kind, ...), got {type(item).__name__}")
+    cid = item.get("id")
+    if not isinstance(cid, str) or not ID_RE.match(cid):
+        raise ck.fail(i, None, f"id must be lower-case letters, digits and dashes, got {cid!r}",
+                      hint="e.g. id: random-labels-fit", key="id")
+    if cid in seen:
+        raise ck.fail(i, cid, f"duplicate id (also claim #{seen[cid] + 1})", key="id")
+    seen[cid] = i
+    kind = item.get("kind")
+    if kind not in KINDS:
+        raise ck.fail(i, cid, f"kind must be one of {', '.join(KINDS)}, not {kind!r}",
+                      hint=_suggest(kind, KINDS) if kind else None, key="kind")
+    allowed = COMMON_KEYS + KIND_KEYS[kind]
+    for key in item:
+        if key not in allowed:
+            other = [k for k, keys in KIND_KEYS.items() if key in keys]
+            hint = (f"`{key}` belongs to {other[0]} claims" if other else _suggest(key, allowed))
+            raise ck.fail(i, cid, f"unknown key {key!r} for a {kind} claim", hint=hint, key=str(key))
+    c = dict(item)
+    c.setdefault("text", None)
+    c.setdefault("note", None)
+    c.setdefault("source", None)
+    c.setdefault("metric", None)
+    status = c.setdefault("status", "candidate")
+    if status not in STATUSES:
+        raise ck.fail(i, cid, f"status must be candidate or confirmed, not {status!r}", key="status")
+    if c["source"] is not None:
+        if not isinstance(c["source"], dict):
+            raise ck.fail(i, cid, "source must be a mapping (table, figure, page, row, column, caption)",
+                          key="source")
+        for key in c["source"]:
+            if key not in SOURCE_KEYS:
+                raise ck.fail(i, cid, f"unknown source key {key!r}", hint=_suggest(key, SOURCE_KEYS),
+                              key="source")
+
+    def config_ok(name: Any, key: str) -> None:
+        if name is None:
+            return
+        if name not in configs:
+            raise ck.fail(i, cid, f"names config {name!r}, which the paper does not have",
+                          hint=_suggest(name, configs) + " (configs are baseline, method and "
+                          "configs/ablations/<name>.yaml)", key=key)
+
+    if kind == "value":
+        c.setdefault("config", None)
+        for key in ("spread", "spread_n", "tolerance"):
+            c.setdefault(key, None)
+        config_ok(c["config"], "config")
+        v = c.get("value")
+        if v is None and c["config"] is None:
+            pass  # a number the paper gives elsewhere; nothing to compare
+        elif not _number(v):
+            raise ck.fail(i, cid, f"value must be a number, not {v!r}",
+                          hint="write the claimed number on the metric's scale, e.g. 0.953 for 95.3% "
+                          "when the metric is a fraction", key="value")
+        c.setdefault("value", None)
+        sp = c["spread"]
+        if sp is not None and (not _number(sp) or sp < 0):
+            raise ck.fail(i, cid, f"spread must be a non-negative number (the paper's +-), not {sp!r}",
+                          key="spread")
+        sn = c["spread_n"]
+        if sn is not None and (not isinstance(sn, int) or isinstance(sn, bool) or sn < 1):
+            raise ck.fail(i, cid, f"spread_n must be a positive integer (runs behind the paper's +-), "
+                          f"not {sn!r}", key="spread_n")
+        if sn is not None and sp is None:
+            raise ck.fail(i, cid, "spread_n is given without spread", key="spread_n")
+        tol = c["tolerance"]
+        if tol is not None:
+            if not isinstance(tol, dict) or len(tol) != 1 or next(iter(tol)) not in ("abs", "rel"):
+                raise ck.fail(i, cid, f"tolerance must be {{abs: x}} or {{rel: r}}, not {tol!r}",
+                              hint="one of them: abs is in the metric's units, rel a fraction of the "
+                              "claimed value", key="tolerance")
+            (tk, tv), = tol.items()
+            if not _number(tv) or tv < 0:
+                raise ck.fail(i, cid, f"tolerance {tk} must be a non-negative number, not {tv!r}",
+                              key="tolerance")
+            if tk == "rel" and c["value"] == 0:
+                raise ck.fail(i, cid, "a relative tolerance of a claimed 0 is always 0",
+                              hint="use tolerance: {abs: x}", key="tolerance")
+        runnable = c["config"] is not None
+        involved = [c["config"]] if runnable else []
+    elif kind == "comparison":
+        for key in ("a", "b", "relation", "margin"):
+            c.setdefault(key, None)
+        config_ok(c["a"], "a")
+        config_ok(c["b"], "b")
+        if c["a"] is not None and c["a"] == c["b"]:
+            raise ck.fail(i, cid, f"compares config {c['a']!r} with itself", key="b")
+        if c["relation"] not in RELATIONS:
+            raise ck.fail(i, cid, f"relation must be one of {', '.join(RELATIONS)}, not {c['relation']!r}",
+                          hint=_suggest(c["relation"], RELATIONS) if c["relation"] else None,
+                          key="relation")
+        m = c["margin"]
+        if c["relation"] == "within":
+            if not _number(m) or m <= 0:
+                raise ck.fail(i, cid, f"a within claim needs margin: a positive number, not {m!r}",
+                              hint="margin is the largest |mean(a) - mean(b)| the claim allows",
+                              key="margin" if "margin" in item else "relation")
+        elif m is not None:
+            raise ck.fail(i, cid, f"margin is only used with relation: within, not {c['relation']}",
+                          key="margin")
+        runnable = c["a"] is not None and c["b"] is not None
+        involved = [x for x in (c["a"], c["b"]) if x is not None]
+    else:
+        c.setdefault("direction", None)
+        cfgs = c.get("configs")
+        if not isinstance(cfgs, list) or len(cfgs) < 2:
+            raise ck.fail(i, cid, "configs must list at least 2 configs in the claimed order",
+                          key="configs" if "configs" in item else "")
+        for name in cfgs:
+            if name is None:
+                continue
+            if not isinstance(name, str):
+                raise ck.fail(i, cid, f"configs must be config names, got {name!r}", key="configs")
+            config_ok(name, "configs")
+        if len(set(cfgs)) != len(cfgs):
+            raise ck.fail(i, cid, "configs lists a config twice", key="configs")
+        if c["direction"] not in DIRECTIONS:
+            raise ck.fail(i, cid, f"direction must be one of {', '.join(DIRECTIONS)}, not {c['direction']!r}",
+                          hint=_suggest(c["direction"], DIRECTIONS) if c["direction"] else None,
+                          key="direction")
+        runnable = all(x is not None for x in cfgs)
+        involved = [x for x in cfgs if x is not None]
+    metric = c["metric"]
+    if involved:
+        # A claim that touches a config is judged on a metric the runs report.
+        if metric is None:
+            raise ck.fail(i, cid, "metric is missing", hint="valid: " + ", ".join(goals), key="")
+        if metric not in goals:
+            raise ck.fail(i, cid, f"names metric {metric!r}, which paper.yaml's reproduction.metrics "
+                          "does not list", hint=_suggest(metric, list(goals)), key="metric")
+    if kind == "comparison" and c["relation"] in ("better", "worse") and runnable:
+        # Normalise to numeric directions once, so the judging code has one vocabulary.
+        up = (c["relation"] == "better") == (goals[metric] == "max")
+        c["relation"] = "greater" if up else "less"
+        c["relation_claimed"] = item["relation"]
+    if kind == "ordering" and c["direction"] in ("better", "worse") and runnable:
+        up = (c["direction"] == "better") == (goals[metric] == "max")
+        c["direction"] = "increasing" if up else "decreasing"
+        c["direction_claimed"] = item["direction"]
+    c["runnable"] = runnable
+    c["line"] = ck.where(i)
+    return c

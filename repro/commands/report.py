@@ -1,0 +1,52 @@
+"""`repro report papers/<id>`: judge the claims, print the verdicts, write results/<id>/report.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .common import paper_argument, results_option, results_root_for
+
+
+@click.command("report")
+@paper_argument
+@results_option
+def report(paper: Path, results: str | None) -> int:
+    """Judge every claim of PAPER against its results and render the report.
+
+    \b
+    Prints one line per claim (verdict, claimed, reproduced, evidence) and writes
+    results/<id>/report.md from templates/report.md.j2 (or papers/<id>/report.md.j2).
+    No training happens here; runs come from `repro run`.
+
+    \b
+    Examples:
+      repro report papers/1611.03530
+      repro report papers/1611.03530 --results /data/results
+    """
+    from ..paper import load_paper
+    from ..report import claimed_text, evidence_text, render_report, reproduced_text
+    from ..results import load_results
+    from ..verdicts import judge_paper
+
+    p = load_paper(paper)
+    results_root = results_root_for(p.root, results)
+    judgement = judge_paper(p, load_results(results_root, p.id))
+    if not judgement.verdicts:
+        click.echo(f"{p.id}: claims.yaml lists no claims")
+    else:
+        width = max(len(v.id) for v in judgement.verdicts)
+        for v in judgement.verdicts:
+            colour = {"reproduced": "green", "supported": "green", "not reproduced": "red",
+                      "contradicted": "red", "inconclusive": "yellow"}.get(v.verdict)
+            click.echo(f"{v.id:<{width}}  " + click.style(f"{v.verdict:<14}", fg=colour)
+                       + f"  claimed {claimed_text(v)}; got {reproduced_text(v)}; {evidence_text(v)}")
+        totals = ", ".join(f"{n} {k}" for k, n in judgement.counts.items() if n)
+        click.echo(f"{len(judgement.verdicts)} claims: {totals}")
+    if judgement.failures:
+        click.echo(f"{len(judgement.failures)} run(s) did not finish: "
+                   + ", ".join(f"{r.config}/seed-{r.seed} ({r.status})" for r in judgement.failures))
+    out = render_report(p, judgement, results_root)
+    click.echo(f"report: {out}")
+    return 0

@@ -1,0 +1,78 @@
+"""Cell text -> number: value, spread (± or parenthesised), footnote marks dropped.
+
+Both extractors first turn a cell into plain text (`1.0·10^20`, `88.1 ± 0.4`, `25.3^†`);
+this module decides whether that text is one number and what it is.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Footnote / significance marks that may trail a number and must not change it.
+_MARKS = "*†‡§¶#♯⋆∗✝♦♣♠"
+_MARK_RE = re.compile(rf"(?:\^\{{?[{_MARKS}a-zA-Z]+\}}?|[{_MARKS}]+)$")
+_NUM = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?"
+_SUFFIX = {"k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12}
+# mantissa, optional ·10^exp or e-notation, optional K/M/B suffix, optional %
+_VALUE_RE = re.compile(
+    rf"^(?P<m>{_NUM})"
+    r"(?:\s*(?:·|×|x|\*|\\cdot|\\times)\s*10\s*\^?\s*\{?(?P<e>[-+]?\d{1,3})\}?|[eE](?P<e2>[-+]?\d{1,3}))?"
+    r"(?P<s>[kKMBGT])?\s*%?$"
+)
+_PAREN_SPREAD_RE = re.compile(r"^(?P<v>.+?)\s*\((?P<sp>[^()]+)\)$")
+_PM_RE = re.compile(r"^(?P<v>.+?)\s*(?:±|\+/-|\+-|\\pm)\s*(?P<sp>.+)$")
+
+
+def normalise(text: str) -> str:
+    """Unify minus signs and spaces so one regex fits PDF and LaTeX text."""
+    t = text.replace("−", "-").replace("–", "-").replace("\u2009", " ").replace("\xa0", " ")
+    t = t.replace("⋅", "·").replace("∙", "·")
+    return re.sub(r"\s+", " ", t).strip()
+
+
+def strip_marks(text: str) -> str:
+    """Drop trailing footnote marks (`25.3†`, `25.3^a`, `25.3*`)."""
+    prev = None
+    t = text.strip()
+    while prev != t:
+        prev = t
+        t = _MARK_RE.sub("", t).strip()
+    return t
+
+
+def parse_value(text: str) -> float | None:
+    """One number (with optional ·10^e, e-notation, K/M/B suffix, %), else None."""
+    t = strip_marks(normalise(text))
+    if t.startswith("(") and t.endswith(")") and t.count("(") == 1:
+        return None  # "(A)", "(0.34)" alone is a label or a lone spread, not a value
+    m = _VALUE_RE.match(t)
+    if not m or not re.search(r"\d", m.group("m") or ""):
+        return None
+    mant = m.group("m").replace(",", "")
+    exp = m.group("e") or m.group("e2")
+    try:
+        # via the e-notation string so 1.4·10^20 is exactly 1.4e20, not 1.3999999999999998e20
+        v = float(f"{mant}e{int(exp)}") if exp is not None else float(mant)
+    except ValueError:
+        return None
+    if m.group("s"):
+        v *= _SUFFIX[m.group("s")]
+    return v
+
+
+def parse_number(text: str) -> tuple[float | None, float | None]:
+    """(value, spread) of a cell; (None, None) when the cell is not a single number."""
+    t = strip_marks(normalise(text))
+    if not t:
+        return None, None
+    v = parse_value(t)
+    if v is not None:
+        return v, None
+    for rx in (_PM_RE, _PAREN_SPREAD_RE):
+        m = rx.match(t)
+        if m:
+            v = parse_value(m.group("v"))
+            sp = parse_value(m.group("sp"))
+            if v is not None and sp is not None:
+                return v, abs(sp)
+    return None, None

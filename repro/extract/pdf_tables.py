@@ -1,0 +1,542 @@
+"""Tables rebuilt from a PDF's text positions (no LaTeX source).
+
+Text runs with coordinates come from pypdf's layout-mode machinery (every string of a
+TJ array with its x, y, size and font), so that `10` followed by a raised `20` becomes
+`10^20` instead of the glued `1020` of plain extraction, and bold fonts mark best cells.
+Columns are found from the body cells alone: cells of one column overlap each other
+(left, centre or right aligned), a cell overlapping two cells that do not overlap each
+other spans columns. Empty cells and footnote marks therefore cannot shift a column.
+Horizontal rules split header from body and delimit \\multirow groups.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .numbers import parse_number
+from .tables import Cell, Table, clean_label
+
+_BOLD_FONT = re.compile(r"(bold|medi|semibold|demi|heavy|black|cmbx|cmmib|cmbsy|bx\d|-bd|,b$)", re.I)
+_CAPTION = re.compile(r"^(?:Table|TABLE|Tab\.)\s*([0-9]+|[IVXL]+|[A-Z]\.?[0-9]+)\s*[:.|]")
+_OTHER_CAPTION = re.compile(r"^(?:Figure|Fig\.|FIGURE|Algorithm|Listing)\s*\S+\s*[:.|]")
+
+
+@dataclass
+class Run:
+    x0: float
+    x1: float
+    y: float
+    size: float
+    text: str
+    bold: bool
+
+
+@dataclass
+class Word:
+    x0: float
+    x1: float
+    y: float
+    size: float
+    text: str
+    bold_chars: int = 0
+    chars: int = 0
+
+    @property
+    def bold(self) -> bool:
+        return self.chars > 0 and self.bold_chars * 2 > self.chars
+
+
+@dataclass
+class Line:
+    y: float
+    size: float
+    words: list[Word] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def x0(self) -> float:
+        return min(w.x0 for w in self.words)
+
+    @property
+    def x1(self) -> float:
+        return max(w.x1 for w in self.words)
+
+
+@dataclass
+class Rule:
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+
+    @property
+    def horizontal(self) -> bool:
+        return abs(self.y1 - self.y0) < 2 and (self.x1 - self.x0) > 10
+
+
+# ---------------------------------------------------------------- page reading
+
+
+def _runs_layout(page, reader) -> list[Run]:
+    """Per-string text runs through pypdf's (private) layout-mode text state machine."""
+    from pypdf.generic import ContentStream
+    from pypdf._text_extraction._layout_mode._fixed_width_page import recurse_to_target_op
+    from pypdf._text_extraction._layout_mode._text_state_manager import TextStateManager
+
+    try:
+        from pypdf._text_extraction._layout_mode._fixed_width_page import set_font_operation
+    except ImportError:  # older pypdf: Tf handled inline
+        set_font_operation = None
+    fonts = page._layout_mode_fonts()
+    contents = page.get("/Contents")
+    if contents is None:
+        return []
+    ops = iter(ContentStream(contents.get_object(), reader, "bytes").operations)
+    state = TextStateManager()
+    tjs = []
+    for operands, op in ops:
+        if op in (b"BT", b"q"):
+            _, t = recurse_to_target_op(ops, state, b"ET" if op == b"BT" else b"Q", fonts, True)
+            tjs.extend(t)
+        elif op == b"Tf":
+            if set_font_operation is not None:
+                set_font_operation(state, fonts, operands)
+            else:
+                state.set_font(fonts[operands[0]], operands[1])
+        else:
+            state.set_state_param(op, operands)
+    runs = []
+    for t in tjs:
+        text = t.text.replace("\n", " ")
+        if not text.strip():
+            continue
+        bold = bool(_BOLD_FONT.search(str(getattr(t.font, "name", "")).split("+")[-1]))
+        runs.extend(_split_run(Run(t.tx, t.displaced_tx, t.ty, abs(t.font_height) or 10.0, text, bold)))
+    return runs
+
+
+def _split_run(r: Run) -> list[Run]:
+    """A run with spaces inside is split, x positions shared out by character count."""
+    if " " not in r.text.strip():
+        return [Run(r.x0, r.x1, r.y, r.size, r.text.strip(), r.bold)] if r.text.strip() else []
+    out = []
+    n = max(len(r.text), 1)
+    step = (r.x1 - r.x0) / n
+    for m in re.finditer(r"\S+", r.text):
+        out.append(Run(r.x0 + m.start() * step, r.x0 + m.end() * step, r.y, r.size, m.group(0), r.bold))
+    return out
+
+
+def _runs_fixed_width(page) -> list[Run]:
+    """Fallback when the layout internals are unavailable: tokens of layout-mode text."""
+    text = page.extract_text(extraction_mode="layout")
+    runs = []
+    for i, line in enumerate(text.splitlines()):
+        for m in re.finditer(r"\S+", line):
+            runs.append(Run(m.start() * 5.0, m.end() * 5.0, -i * 12.0, 10.0, m.group(0), False))
+    return runs
+
+
+def _rules(page, reader) -> list[Rule]:
+    """Horizontal and vertical strokes or thin filled rectangles (table rules)."""
+    from pypdf.generic import ContentStream
+
+    contents = page.get("/Contents")
+    if contents is None:
+        return []
+    ctm = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+    stack: list[list[float]] = []
+    path: list[tuple[float, float]] = []
+    rules: list[Rule] = []
+
+    def tr(x: float, y: float) -> tuple[float, float]:
+        a, b, c, d, e, f = ctm
+        return a * x + c * y + e, b * x + d * y + f
+
+    for operands, op in ContentStream(contents.get_object(), reader, "bytes").operations:
+        try:
+            if op == b"q":
+                stack.append(ctm[:])
+            elif op == b"Q":
+                ctm = stack.pop() if stack else [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+            elif op == b"cm" and len(operands) == 6:
+                a, b, c, d, e, f = (float(v) for v in operands)
+                A, B, C, D, E, F = ctm
+                ctm = [a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D,
+                       e * A + f * C + E, e * B + f * D + F]
+            elif op == b"m":
+                path = [tr(float(operands[0]), float(operands[1]))]
+            elif op == b"l" and path:
+                p0 = path[-1]
+                p1 = tr(float(operands[0]), float(operands[1]))
+                rules.append(Rule(min(p0[0], p1[0]), max(p0[0], p1[0]), min(p0[1], p1[1]), max(p0[1], p1[1])))
+                path.append(p1)
+            elif op == b"re":
+                x, y, w, h = (float(v) for v in operands)
+                (x0, y0), (x1, y1) = tr(x, y), tr(x + w, y + h)
+                x0, x1, y0, y1 = min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1)
+                if (y1 - y0) < 2 or (x1 - x0) < 2:
+                    rules.append(Rule(x0, x1, y0, y1))
+        except (ValueError, TypeError, IndexError):
+            continue  # malformed operands: skip the operator, keep reading the page
+    return rules
+
+
+def _words(runs: list[Run]) -> list[Word]:
+    """Glue runs into words in content order; smaller raised/lowered runs become ^x / _x."""
+    words: list[Word] = []
+    cur: Word | None = None
+    last: Run | None = None
+    script = ""
+    for r in runs:
+        if cur is not None and last is not None:
+            gap = r.x0 - last.x1
+            dy = r.y - last.y
+            base_size = cur.size
+            adjacent = -0.3 * base_size < gap < 0.12 * base_size
+            if adjacent and r.size < 0.85 * base_size and abs(r.y - cur.y) < 0.7 * base_size and abs(r.y - cur.y) > 0.3:
+                kind = "^" if r.y > cur.y else "_"
+                cur.text += ("" if script == kind else kind) + r.text
+                script = kind
+                _extend(cur, r)
+                last = r
+                continue
+            if adjacent and abs(r.y - cur.y) < 0.3 * base_size and r.size >= 0.85 * base_size:
+                cur.text += r.text
+                script = ""
+                _extend(cur, r)
+                last = r
+                continue
+            _ = dy
+        cur = Word(r.x0, r.x1, r.y, r.size, r.text, len(r.text) if r.bold else 0, len(r.text))
+        words.append(cur)
+        last = r
+        script = ""
+    return words
+
+
+def _extend(w: Word, r: Run) -> None:
+    w.x0, w.x1 = min(w.x0, r.x0), max(w.x1, r.x1)
+    w.chars += len(r.text)
+    w.bold_chars += len(r.text) if r.bold else 0
+
+
+def _lines(words: list[Word]) -> list[Line]:
+    lines: list[Line] = []
+    for w in sorted(words, key=lambda w: (-w.y, w.x0)):
+        if lines and abs(lines[-1].y - w.y) < 0.4 * min(lines[-1].size, w.size):
+            lines[-1].words.append(w)
+            lines[-1].size = max(lines[-1].size, w.size)
+        else:
+            lines.append(Line(w.y, w.size, [w]))
+    for ln in lines:
+        ln.words.sort(key=lambda w: w.x0)
+    return lines
+
+
+# ---------------------------------------------------------------- table building
+
+
+@dataclass
+class _Cell:
+    x0: float
+    x1: float
+    text: str
+    bold: bool
+
+
+def _cells(line: Line, vrules: list[float]) -> list[_Cell]:
+    """Words of a line grouped into cells: a gap over ~half an em or a vertical rule splits."""
+    out: list[_Cell] = []
+    bold_votes: list[list[bool]] = []
+    prev: Word | None = None
+    for w in line.words:
+        split = prev is None or (w.x0 - prev.x1) > 0.55 * line.size or any(prev.x1 <= v <= w.x0 for v in vrules)
+        if split:
+            out.append(_Cell(w.x0, w.x1, w.text, w.bold))
+            bold_votes.append([w.bold])
+        else:
+            out[-1].x1 = w.x1
+            out[-1].text += " " + w.text
+            bold_votes[-1].append(w.bold)
+        prev = w
+    for c, votes in zip(out, bold_votes):
+        c.bold = all(votes)
+    return out
+
+
+def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    return min(a1, b1) - max(a0, b0)
+
+
+def _prose(line: Line, width: float, vrules: list[float]) -> bool:
+    cells = _cells(line, vrules)
+    return len(cells) == 1 and (line.x1 - line.x0) > 0.5 * width and len(line.words) >= 6
+
+
+def _columns(body: list[list[_Cell]]) -> list[tuple[float, float]]:
+    """Column extents from body cells; cells spanning columns are left out."""
+    flat = [(ri, c) for ri, row in enumerate(body) for c in row]
+    n = len(flat)
+    ov = [[False] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(i + 1, n):
+            if flat[i][0] != flat[j][0] and _overlap(flat[i][1].x0, flat[i][1].x1, flat[j][1].x0, flat[j][1].x1) > 0:
+                ov[i][j] = ov[j][i] = True
+    spanning = set()
+    for i in range(n):
+        nb = [j for j in range(n) if ov[i][j]]
+        if any(not ov[a][b] and flat[a][0] != flat[b][0] or (flat[a][0] == flat[b][0] and a != b)
+               for k, a in enumerate(nb) for b in nb[k + 1:]):
+            spanning.add(i)
+    parent = list(range(n))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            if ov[i][j] and i not in spanning and j not in spanning:
+                parent[find(i)] = find(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        if i not in spanning:
+            groups.setdefault(find(i), []).append(i)
+    cols = [(min(flat[i][1].x0 for i in g), max(flat[i][1].x1 for i in g)) for g in groups.values()]
+    if not cols:  # every cell spans (a one-row table): each cell is a column
+        cols = [(c.x0, c.x1) for _, c in flat]
+    cols.sort()
+    # columns whose extents still overlap (ragged text) are one column
+    merged: list[tuple[float, float]] = []
+    for c in cols:
+        if merged and _overlap(merged[-1][0], merged[-1][1], c[0], c[1]) > 0:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], c[1]))
+        else:
+            merged.append(c)
+    return merged
+
+
+def _col_of(cell: _Cell, cols: list[tuple[float, float]]) -> int:
+    hits = [i for i, (a, b) in enumerate(cols) if _overlap(cell.x0, cell.x1, a, b) > 0]
+    if hits:
+        return hits[0]
+    mid = (cell.x0 + cell.x1) / 2
+    return min(range(len(cols)), key=lambda i: abs((cols[i][0] + cols[i][1]) / 2 - mid))
+
+
+def _header_cols(cell: _Cell, cols: list[tuple[float, float]]) -> list[int]:
+    hits = [i for i, (a, b) in enumerate(cols)
+            if _overlap(cell.x0, cell.x1, a, b) >= min(0.25 * (b - a), 3.0)]
+    return hits or [_col_of(cell, cols)]
+
+
+def _build(number: str, caption: str, page_no: int, lines: list[Line], rules: list[Rule],
+           x_lo: float, x_hi: float) -> Table:
+    vrules = sorted({round((r.x0 + r.x1) / 2, 1) for r in rules
+                     if (r.x1 - r.x0) < 2 and (r.y1 - r.y0) > 5
+                     and lines[-1].y - 2 <= (r.y0 + r.y1) / 2 <= lines[0].y + lines[0].size})
+    top, bottom = lines[0].y + lines[0].size, lines[-1].y - 0.5 * lines[-1].size
+    hr = [r for r in rules if r.horizontal and r.x1 > x_lo and r.x0 < x_hi and bottom - 4 <= r.y0 <= top + 6]
+    width = max((r.x1 - r.x0 for r in hr), default=0.0)
+    full = sorted({round(r.y0, 1) for r in hr if r.x1 - r.x0 >= 0.7 * width}, reverse=True)
+    line_cells = [_cells(ln, vrules) for ln in lines]
+
+    def numeric(cs: list[_Cell]) -> bool:
+        return any(parse_number(c.text)[0] is not None for c in cs[1:]) or (
+            len(cs) == 1 and parse_number(cs[0].text)[0] is not None and cs[0].x0 > lines[0].x0 + 20)
+
+    first_num = next((i for i, cs in enumerate(line_cells) if numeric(cs)), len(lines))
+    n_head = first_num
+    # a full-width rule under the first lines is the header/body line (numeric headers too)
+    for y in full:
+        above = sum(1 for ln in lines if ln.y > y)
+        if 1 <= above <= 5 and above < len(lines):
+            n_head = above
+            break
+    head, body = line_cells[:n_head], line_cells[n_head:]
+    body_lines = lines[n_head:]
+    if not any(body):
+        return Table(number, caption, page_no, [], [], "pdf", image_only=True)
+    cols = _columns(body)
+    # label column: leftmost, mostly text
+    first = [c for row in body for c in row if _col_of(c, cols) == 0]
+    has_label = bool(first) and sum(parse_number(c.text)[0] is None for c in first) * 2 >= len(first)
+    grid: list[list[_Cell | None]] = []
+    for row in body:
+        g: list[_Cell | None] = [None] * len(cols)
+        for c in row:
+            k = _col_of(c, cols)
+            if g[k] is None:
+                g[k] = _Cell(c.x0, c.x1, c.text, c.bold)
+            else:
+                g[k].text += " " + c.text
+                g[k].x1 = c.x1
+                g[k].bold = g[k].bold and c.bold
+        grid.append(g)
+    data_start = 1 if has_label else 0
+    # header names: stacked lines; a header cell over several columns is a group (" / ")
+    parts: list[list[tuple[str, bool]]] = [[] for _ in cols]
+    for row in head:
+        for c in row:
+            ks = _header_cols(c, cols)
+            for k in ks:
+                parts[k].append((c.text, len(ks) > 1))
+    names = []
+    for k in range(data_start, len(cols)):
+        name, prev_group = "", False
+        for text, group in parts[k]:
+            name = text if not name else name + (" / " if prev_group else " ") + text
+            prev_group = group
+        names.append(name)
+    # rows: label-only lines are \multirow group labels, spread over their rule-delimited band
+    labels = [clean_label(g[0].text) if has_label and g[0] is not None else "" for g in grid]
+    label_only = [has_label and g[0] is not None and all(x is None for x in g[1:]) for g in grid]
+    bands = [sum(1 for y in full if y > ln.y) for ln in body_lines]
+    out_rows: list[tuple[str, list[Cell | None]]] = []
+    for i, g in enumerate(grid):
+        if label_only[i]:
+            continue
+        label = labels[i]
+        if not label and has_label:
+            same_band = [j for j in range(len(grid)) if bands[j] == bands[i] and labels[j]]
+            distinct = {labels[j] for j in same_band}
+            if len(full) > 1 and len(distinct) == 1:
+                label = distinct.pop()
+            else:  # no rules: nearest group label above or below among unlabelled neighbours
+                label = _nearest_group_label(i, labels, label_only, body_lines)
+        cells = [Cell.from_text(c.text, c.bold) if c is not None else None for c in g[data_start:]]
+        if not label and not has_label:
+            label = str(len(out_rows) + 1)
+        out_rows.append((label, cells))
+    return Table(number, caption, page_no, names, out_rows, "pdf", image_only=not out_rows)
+
+
+def _nearest_group_label(i: int, labels: list[str], label_only: list[bool], lines: list[Line]) -> str:
+    best, dist = "", float("inf")
+    for step in (-1, 1):
+        j = i + step
+        while 0 <= j < len(labels):
+            if labels[j]:
+                if label_only[j] and abs(lines[j].y - lines[i].y) < dist:
+                    best, dist = labels[j], abs(lines[j].y - lines[i].y)
+                break
+            j += step
+    return best
+
+
+def _table_lines(lines: list[Line], start: int, step: int, x_lo: float, x_hi: float,
+                 vrules: list[float]) -> list[Line]:
+    """Lines of the table next to a caption, walking down (step=1) or up (step=-1)."""
+    width = x_hi - x_lo
+    out: list[Line] = []
+    prev_y = lines[start].y
+    i = start + step
+    while 0 <= i < len(lines):
+        ln = lines[i]
+        words = [w for w in ln.words if w.x0 >= x_lo - 2 and w.x1 <= x_hi + 2]
+        i += step
+        if not words:
+            continue
+        ln = Line(ln.y, ln.size, words)
+        gap = abs(prev_y - ln.y)
+        if gap > (4.5 if not out else 2.6) * ln.size:
+            break
+        if _CAPTION.match(ln.text) or _OTHER_CAPTION.match(ln.text) or _prose(ln, width, vrules):
+            break
+        out.append(ln)
+        prev_y = ln.y
+    if step < 0:
+        out.reverse()
+    return out
+
+
+def _caption_text(lines: list[Line], i: int) -> tuple[str, int]:
+    """Caption text (continuation lines included) and the index of its last line."""
+    text = lines[i].text
+    j = i
+    while j + 1 < len(lines):
+        nxt = lines[j + 1]
+        if abs(lines[j].y - nxt.y) > 1.6 * nxt.size or abs(nxt.x0 - lines[i].x0) > 5:
+            break
+        if any(nxt.words[k + 1].x0 - nxt.words[k].x1 > 0.55 * nxt.size for k in range(len(nxt.words) - 1)):
+            break  # a gap like a column gap: that is the table, not the caption
+        text += " " + nxt.text
+        j += 1
+    return re.sub(r"\s+", " ", re.sub(r"-\s+(?=[a-z])", "-", text)).strip(), j
+
+
+def _two_column(lines: list[Line], mid: float) -> bool:
+    """Most prose lines stay on one side of the middle: a two-column page."""
+    prose = [ln for ln in lines if len(ln.words) >= 6]
+    if len(prose) < 5:  # too little prose to tell: treat the page as one column
+        return False
+    crossing = sum(1 for ln in prose if ln.x0 < mid - 20 and ln.x1 > mid + 20)
+    return crossing < 0.3 * len(prose)
+
+
+def parse_pdf_tables(pdf_path: str) -> list[Table]:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    from ..errors import PdfError
+
+    try:
+        reader = PdfReader(pdf_path)
+        pages = list(reader.pages)
+    except (OSError, PyPdfError, ValueError) as e:
+        raise PdfError(f"cannot read the PDF: {e}", hint="check the file is a complete, unencrypted PDF",
+                       where=str(pdf_path)) from None
+    found: dict[str, Table] = {}
+    for page_index, page in enumerate(pages):
+        try:
+            runs = _runs_layout(page, reader)
+        except Exception:  # noqa: BLE001 - pypdf internals differ between versions: fall back
+            runs = _runs_fixed_width(page)
+        try:
+            rules = _rules(page, reader)
+        except Exception:  # noqa: BLE001 - no rules only costs the multirow/header hints
+            rules = []
+        lines = _lines(_words(runs))
+        page_w = float(page.mediabox.width)
+        page_x0 = float(page.mediabox.left)
+        two_column = _two_column(lines, float(page.mediabox.left) + float(page.mediabox.width) / 2)
+        for i, ln in enumerate(lines):
+            m = _CAPTION.match(ln.text)
+            if not m:
+                continue
+            number = m.group(1).rstrip(".")
+            caption, last = _caption_text(lines, i)
+            mid = page_x0 + page_w / 2
+            if not two_column:
+                x_lo, x_hi = page_x0, page_x0 + page_w
+            elif ln.x1 <= mid + 10:
+                x_lo, x_hi = page_x0, mid
+            elif ln.x0 >= mid - 10:
+                x_lo, x_hi = mid, page_x0 + page_w
+            else:
+                x_lo, x_hi = page_x0, page_x0 + page_w
+            vr = [(r.x0 + r.x1) / 2 for r in rules if (r.x1 - r.x0) < 2 and (r.y1 - r.y0) > 5]
+            below = _table_lines(lines, last, 1, x_lo, x_hi, vr)
+            above = _table_lines(lines, i, -1, x_lo, x_hi, vr)
+            candidates = [c for c in (below, above) if c]
+            table = None
+            for cand in candidates:
+                t = _build(number, caption, page_index + 1, cand, rules, x_lo, x_hi)
+                if t.numeric_cells() and (table is None or len(t.numeric_cells()) > len(table.numeric_cells())):
+                    table = t
+            if table is None and below:  # a table of text only (e.g. complexities): caption above it
+                t = _build(number, caption, page_index + 1, below, rules, x_lo, x_hi)
+                if len(t.rows) >= 2 and t.columns:
+                    table = t
+            if table is None:
+                table = Table(number, caption, page_index + 1, [], [], "pdf", image_only=True)
+            if number not in found or (found[number].image_only and not table.image_only):
+                found[number] = table
+    return list(found.values())

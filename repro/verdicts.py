@@ -1,0 +1,548 @@
+"""Judging a paper's claims against its results on disk.
+
+Decisions, stated so that they can be checked (alpha = 0.05 throughout):
+
+Which runs count
+    A config's numbers are the final values of the metric over its *finished* runs (every
+    seed found on disk, not only paper.yaml's seeds: extra seeds add power). Runs that
+    failed, diverged, timed out or whose summary is corrupt are counted in `n_failed` and
+    listed in `failures`; a finished run without a finite value of the metric is counted in
+    that metric's `n_failed` too. None of them is ever averaged in.
+
+Value claims ("test accuracy is 0.953")
+    `reproduced` when |mean - claimed| <= the claim's tolerance (abs, or rel * |claimed|), or
+    when the claimed value is statistically consistent with the seeds (DESIGN.md: "within the
+    tolerance or inside the interval"); `not reproduced` otherwise.
+    * Without the paper's own +-: consistent means inside the 95% Student-t interval of our
+      mean.
+    * With the paper's +- `spread` (a standard deviation; over `spread_n` runs when the
+      claim says so): the claimed number is itself uncertain, so the difference
+      mean - claimed is judged with both uncertainties: consistent when
+      |mean - claimed| <= t(0.975, df) * sqrt(sem^2 + spread^2 / spread_n), df by
+      Welch-Satterthwaite (the paper's df is infinite when spread_n is not given). When the
+      paper does not say how many runs its +- is over, spread_n = 1: the +- is taken as the
+      uncertainty of the claimed number itself. That is the widest reading, chosen on purpose:
+      a paper's +- is usually a std over a handful of runs, and declaring "not reproduced"
+      because we assumed a tighter claimed mean than the paper supports would be unfair.
+    * With one seed there is no interval: the tolerance alone decides; with no tolerance the
+      claim is `inconclusive` and says so.
+    * Zero variance over seeds gives the degenerate interval [mean, mean]: only the tolerance
+      (or the paper's +-) can then absorb a gap, which is the honest outcome.
+
+Comparison claims ("a greater than b", "a within x of b")
+    Welch's t-test over seeds. A directional claim is `supported` when its Holm-adjusted
+    one-sided p-value in the claimed direction is < 0.05, `contradicted` when the reverse claim
+    would be supported by the same rule (its one-sided p in the opposite direction, Holm-
+    adjusted in the same family in place of the claim's own), else `inconclusive`. The two
+    are exclusive (the one-sided p-values sum to 1). One-sided tests match what a directional
+    claim asserts; the price is that when the true difference is exactly 0 either direction
+    can be declared with probability alpha each.
+    "within x" claims are equivalence claims, judged by TOST (two one-sided Welch tests of
+    diff > -x and diff < x; p_TOST = the larger p), which is the same as the 90% interval of
+    the difference lying inside (-x, x). `contradicted` when the difference is significantly
+    outside the margin: the one-sided tests of diff > x and diff < -x, Bonferroni over the two
+    sides (p = 2 * the smaller), since the side is chosen by the data.
+    With fewer than 2 finished seeds in a group there is no test: `inconclusive`, saying why.
+    When both groups have zero variance the test is decided from the means exactly (see
+    repro.stats): different means are a certain difference, equal means (a tie) never
+    support a directional claim.
+
+Ordering claims ("test accuracy falls as corruption grows")
+    Every adjacent pair of the claimed order is a directional comparison in the Holm family.
+    The ordering is `supported` when every pair is (an intersection-union test: its p-value is
+    the largest of the pairs'), `contradicted` when any pair is reversed significantly, else
+    `inconclusive`.
+
+The Holm family
+    All comparison p-values of one paper: each comparison claim and each adjacent pair of each
+    ordering claim, candidate and confirmed alike. Comparisons that could not be tested (n < 2)
+    are not in it. The ablation table is a separate, exploratory family per metric: each
+    config against paper.yaml's baseline, two-sided Welch, Holm across the configs.
+
+`not run`: the claim names no config (the proxy cannot speak to it) or one of its configs
+has no finished run with a value of the metric.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .claims import load_claims
+from .stats import Describe, WelchResult, describe, holm, welch
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .paper import Paper
+    from .results import PaperResults, RunRecord
+
+VERDICTS = ("reproduced", "not reproduced", "supported", "contradicted", "inconclusive", "not run")
+ALPHA = 0.05
+FAILED_STATUSES = ("failed", "diverged", "timeout", "corrupt")
+
+
+@dataclass
+class ClaimVerdict:
+    claim: dict
+    id: str
+    kind: str
+    verdict: str
+    reason: str                                   # one human sentence
+    metric: str | None
+    configs: list[str]
+    stats: dict[str, Describe]                    # per involved config
+    claimed: float | None
+    claimed_spread: float | None
+    gap_abs: float | None                         # mean - claimed (value claims)
+    gap_rel: float | None                         # (mean - claimed) / |claimed|
+    p_value: float | None                         # raw one-sided p in the claimed direction (TOST p for within)
+    p_adjusted: float | None                      # Holm-adjusted over the paper's comparisons
+    effect_size: float | None                     # Cohen's d of mean(a) - mean(b)
+    diff: float | None                            # mean(a) - mean(b)
+    diff_ci: tuple[float, float] | None           # Welch 95% interval of the difference
+    # -- extras (not part of the agreed minimum) -------------------------------------------
+    status: str = "candidate"                     # candidate | confirmed (from claims.yaml)
+    relation: str | None = None                   # comparison: greater | less | within; ordering: direction
+    margin: float | None = None
+    tolerance: float | None = None                # value claims: the tolerance in metric units
+    interval: tuple[float, float] | None = None   # value claims: the interval the claimed value is checked against
+    p_opposite: float | None = None               # one-sided p against the claim (contradiction)
+    p_opposite_adjusted: float | None = None
+    pairs: list[dict[str, Any]] = field(default_factory=list)   # ordering: one entry per adjacent pair
+    method: str | None = None                     # the test used, in words
+
+
+@dataclass
+class AblationRow:
+    config: str
+    metric: str
+    stats: Describe
+    baseline: Describe
+    diff: float | None
+    p_value: float | None                         # two-sided Welch
+    p_adjusted: float | None                      # Holm over this metric's rows
+    effect_size: float | None
+    diff_ci: tuple[float, float] | None = None
+    better: bool | None = None                    # significantly better than baseline (None: not significant)
+    note: str | None = None
+
+
+@dataclass
+class PaperJudgement:
+    paper_id: str
+    verdicts: list[ClaimVerdict]
+    table: dict[str, dict[str, Describe]]        # config -> metric -> Describe
+    ablations: list[AblationRow]
+    counts: dict[str, int]                       # verdict -> n
+    device_hours: dict[str, float]               # config -> total (all runs, failed ones too)
+    failures: list                               # RunRecords not finished
+    last_run: str | None                         # latest ended_at
+    wall_time_s: dict[str, float] = field(default_factory=dict)
+    devices: dict[str, list[str]] = field(default_factory=dict)   # config -> devices used
+
+    def verdict(self, claim_id: str) -> ClaimVerdict:
+        for v in self.verdicts:
+            if v.id == claim_id:
+                return v
+        raise KeyError(claim_id)
+
+
+# -- formatting helpers for reasons --------------------------------------------------------
+def _g(x: float | None) -> str:
+    if x is None:
+        return "n/a"
+    if x == 0 or (1e-3 <= abs(x) < 1e5):
+        return f"{x:.4g}"
+    return f"{x:.3g}"
+
+
+def _p(p: float | None) -> str:
+    """'= 0.0123' or '< 0.001', to follow 'p '."""
+    if p is None:
+        return "= n/a"
+    return "< 0.001" if p < 0.001 else f"= {p:.3g}"
+
+
+def _seeds(d: Describe) -> str:
+    s = f"{d.n} seed{'s' if d.n != 1 else ''}"
+    return s + (f", {d.n_failed} failed" if d.n_failed else "")
+
+
+# -- the table -----------------------------------------------------------------------------
+def _describe_config(results: "PaperResults", config: str, metric: str) -> Describe:
+    runs = results.runs.get(config, [])
+    failed = sum(r.status in FAILED_STATUSES for r in runs)
+    finished = [r for r in runs if r.finished]
+    values = [v for v in (r.final(metric) for r in finished) if v is not None]
+    missing = len(finished) - len(values)   # finished but no finite value: treated as a failure
+    return describe(values, n_failed=failed + missing)
+
+
+def _slack(*xs: float) -> float:
+    return 1e-12 * max(1.0, *(abs(x) for x in xs))
+
+
+# -- value claims --------------------------------------------------------------------------
+def _judge_value(c: dict, d: Describe) -> ClaimVerdict:
+    v, sp, sn = c["value"], c["spread"], c.get("spread_n") or 1
+    tol = c["tolerance"]
+    base = _verdict(c, "inconclusive", "", [c["config"]], {c["config"]: d}, claimed=v, spread=sp)
+    if d.n == 0:
+        base.verdict = "not run"
+        base.reason = f"Not run: no finished run of {c['config']} reports {c['metric']}" + (
+            f" ({d.n_failed} failed)." if d.n_failed else ".")
+        return base
+    assert d.mean is not None
+    gap = d.mean - v
+    if abs(gap) <= 1e-12 * max(1.0, abs(v)):
+        gap = 0.0  # float noise from averaging (0.94, 0.95, 0.96 -> 0.9499999999999999)
+    base.gap_abs = gap
+    base.gap_rel = gap / abs(v) if v != 0 else None
+    tol_abs = None
+    if tol:
+        (tk, tv), = tol.items()
+        tol_abs = float(tv) if tk == "abs" else float(tv) * abs(v)
+    base.tolerance = tol_abs
+    # Boundaries are inclusive, up to float rounding (0.83 - 0.81 is 0.0200000000000001).
+    in_tol = tol_abs is not None and abs(gap) <= tol_abs + _slack(tol_abs, v)
+    interval = None
+    if d.n >= 2:
+        assert d.sem is not None and d.ci_low is not None and d.ci_high is not None
+        if sp is None:
+            interval = (d.ci_low, d.ci_high)
+            base.method = "claimed value against the 95% Student-t interval of the mean"
+        else:
+            from scipy import stats as st
+
+            sp_eff2 = sp ** 2 / sn
+            se2 = d.sem ** 2 + sp_eff2
+            if se2 == 0:
+                interval = (d.mean, d.mean)
+            else:
+                denom = d.sem ** 4 / (d.n - 1) + (sp_eff2 ** 2 / (sn - 1) if sn > 1 else 0.0)
+                df = se2 ** 2 / denom if denom > 0 else math.inf
+                half = float(st.t.ppf(1 - ALPHA / 2, df)) * math.sqrt(se2)
+                interval = (d.mean - half, d.mean + half)
+            base.method = ("claimed value against mean +- t * sqrt(sem^2 + spread^2"
+                           + (f"/{sn}" if sn > 1 else "") + ") (both spreads, 95%)")
+    elif tol_abs is not None:
+        base.method = "tolerance only (1 seed: no interval)"
+    base.interval = interval
+    in_int = interval is not None and (interval[0] - _slack(*interval) <= v <= interval[1] + _slack(*interval))
+    where = f"mean {_g(d.mean)} over {_seeds(d)} vs claimed {_g(v)}" + (f" ± {_g(sp)}" if sp is not None else "")
+    if in_tol or in_int:
+        base.verdict = "reproduced"
+        why = []
+        if in_tol:
+            why.append(f"the gap {_g(gap)} is within the tolerance ±{_g(tol_abs)}")
+        if in_int:
+            what = "interval allowing for both spreads" if sp is not None else "95% interval of the mean"
+            why.append(f"the claimed value lies inside the {what} [{_g(interval[0])}, {_g(interval[1])}]")
+        base.reason = f"Reproduced: {where}; " + " and ".join(why) + "."
+    elif interval is None and tol_abs is None:
+        base.verdict = "inconclusive"
+        base.reason = (f"Inconclusive: {where}; with 1 finished seed there is no interval and the "
+                       "claim sets no tolerance.")
+    else:
+        base.verdict = "not reproduced"
+        why = []
+        if tol_abs is not None:
+            why.append(f"the gap {_g(gap)} exceeds the tolerance ±{_g(tol_abs)}")
+        if interval is not None:
+            why.append(f"the claimed value is outside [{_g(interval[0])}, {_g(interval[1])}]"
+                       + (" (every seed gave the same value)" if d.zero_variance and sp is None else ""))
+        else:
+            why.append("only 1 seed finished, so no interval could absorb it")
+        base.reason = f"Not reproduced: {where}; " + " and ".join(why) + "."
+    return base
+
+
+# -- comparisons ---------------------------------------------------------------------------
+@dataclass
+class _Test:
+    """One member of the paper's Holm family."""
+
+    p: float                    # claimed direction (TOST p for within)
+    p_opp: float                # against the claim
+    welch: WelchResult
+    adj: float = 1.0
+    adj_opp: float = 1.0
+
+
+def _opposite(rel: str) -> str:
+    return {"greater": "less", "less": "greater"}[rel]
+
+
+def _test(a: list[float], b: list[float], relation: str, margin: float | None) -> tuple[_Test | None, WelchResult]:
+    """The family member for `a relation b`, or None when no test is possible (n < 2)."""
+    if relation == "within":
+        assert margin is not None
+        w = welch(a, b, "two-sided")
+        if w.p is None:
+            return None, w
+        lo = welch(a, b, "greater", null_diff=-margin).p
+        hi = welch(a, b, "less", null_diff=margin).p
+        above = welch(a, b, "greater", null_diff=margin).p
+        below = welch(a, b, "less", null_diff=-margin).p
+        assert lo is not None and hi is not None and above is not None and below is not None
+        return _Test(p=max(lo, hi), p_opp=min(1.0, 2 * min(above, below)), welch=w), w
+    w = welch(a, b, relation)
+    if w.p is None:
+        return None, w
+    opp = welch(a, b, _opposite(relation)).p
+    assert opp is not None
+    return _Test(p=w.p, p_opp=opp, welch=w), w
+
+
+def _rel_words(rel: str, margin: float | None) -> str:
+    return {"greater": ">", "less": "<"}.get(rel) or f"within ±{_g(margin)} of"
+
+
+def _comparison_sentence(verdict: str, a: str, b: str, rel: str, margin: float | None, da: Describe,
+                         db: Describe, t: _Test) -> str:
+    w = t.welch
+    nums = (f"{a} {_g(da.mean)} ({_seeds(da)}) vs {b} {_g(db.mean)} ({_seeds(db)}), "
+            f"diff {_g(w.diff)}" + (f" [{_g(w.diff_ci[0])}, {_g(w.diff_ci[1])}]" if w.diff_ci else "")
+            + (f", d = {_g(w.cohen_d)}" if w.cohen_d is not None else ""))
+    exact = " (every seed gave the same value in both: decided from the means exactly)" if w.exact else ""
+    if rel == "within":
+        if verdict == "supported":
+            core = f"the difference is inside ±{_g(margin)} (TOST Holm p {_p(t.adj)})"
+        elif verdict == "contradicted":
+            core = f"the difference is outside ±{_g(margin)} (Holm p {_p(t.adj_opp)})"
+        else:
+            core = (f"equivalence within ±{_g(margin)} is not shown (TOST Holm p {_p(t.adj)}) "
+                    f"nor ruled out (Holm p {_p(t.adj_opp)})")
+    else:
+        sym = _rel_words(rel, margin)
+        if verdict == "supported":
+            core = f"{a} {sym} {b} (one-sided Holm p {_p(t.adj)})"
+        elif verdict == "contradicted":
+            core = f"the reverse holds, {a} {_rel_words(_opposite(rel), None)} {b} (Holm p {_p(t.adj_opp)})"
+        elif w.diff == 0:
+            core = f"a tie: the means are equal (one-sided Holm p {_p(t.adj)})"
+        else:
+            core = f"{a} {sym} {b} is not significant (one-sided Holm p {_p(t.adj)}) nor reversed"
+    return f"{verdict.capitalize()}: {core}{exact}; {nums}."
+
+
+def _decide(t: _Test) -> str:
+    if t.adj < ALPHA:
+        return "supported"
+    if t.adj_opp < ALPHA:
+        return "contradicted"
+    return "inconclusive"
+
+
+def _verdict(c: dict, verdict: str, reason: str, configs: list[str], stats: dict[str, Describe],
+             claimed: float | None = None, spread: float | None = None) -> ClaimVerdict:
+    return ClaimVerdict(
+        claim=c, id=c["id"], kind=c["kind"], verdict=verdict, reason=reason, metric=c.get("metric"),
+        configs=configs, stats=stats, claimed=claimed, claimed_spread=spread, gap_abs=None,
+        gap_rel=None, p_value=None, p_adjusted=None, effect_size=None, diff=None, diff_ci=None,
+        status=c.get("status", "candidate"),
+        relation=c.get("relation") if c["kind"] == "comparison" else c.get("direction"),
+        margin=c.get("margin"),
+    )
+
+
+def _not_runnable(c: dict, configs: list[str]) -> ClaimVerdict:
+    note = (c.get("note") or "").strip()
+    reason = "Not run: the claim names no config that runs on this reproduction"
+    reason += f" ({note.rstrip('.')})." if note else "."
+    return _verdict(c, "not run", reason, configs, {}, claimed=c.get("value"), spread=c.get("spread"))
+
+
+def _missing(c: dict, configs: list[str], stats: dict[str, Describe]) -> ClaimVerdict | None:
+    empty = [k for k in configs if stats[k].n == 0]
+    if not empty:
+        return None
+    fails = sum(stats[k].n_failed for k in empty)
+    return _verdict(c, "not run", f"Not run: no finished run of {', '.join(empty)} reports {c['metric']}"
+                    + (f" ({fails} failed)." if fails else "."), configs, stats)
+
+
+def _few(c: dict, configs: list[str], stats: dict[str, Describe]) -> str | None:
+    few = [f"{k} has {stats[k].n}" for k in configs if stats[k].n < 2]
+    if few:
+        return ("Inconclusive: fewer than 2 finished seeds (" + ", ".join(few)
+                + "); Welch's t-test needs at least 2 per config to estimate the spread.")
+    return None
+
+
+# -- the paper -----------------------------------------------------------------------------
+def judge_paper(paper: "Paper", results: "PaperResults") -> PaperJudgement:
+    """Every claim judged, the config x metric table, the ablation table, compute and failures."""
+    claims = load_claims(paper)
+    metrics = [m.name for m in paper.metrics]
+    configs = list(paper.config_files())
+    table = {c: {m: _describe_config(results, c, m) for m in metrics} for c in configs}
+
+    def stats_of(cfg: str, metric: str) -> Describe:
+        if cfg in table and metric in table[cfg]:
+            return table[cfg][metric]
+        return _describe_config(results, cfg, metric)
+
+    verdicts: list[ClaimVerdict] = []
+    family: list[_Test] = []
+    pending: list[tuple[ClaimVerdict, list[tuple[str, str, _Test | None, WelchResult]]]] = []
+    for c in claims:
+        kind = c["kind"]
+        if kind == "value":
+            cfgs = [c["config"]] if c["config"] else []
+            if not c["runnable"] or c["value"] is None:
+                verdicts.append(_not_runnable(c, cfgs))
+            else:
+                verdicts.append(_judge_value(c, stats_of(c["config"], c["metric"])))
+            continue
+        cfgs = [c["a"], c["b"]] if kind == "comparison" else list(c["configs"])
+        if not c["runnable"]:
+            verdicts.append(_not_runnable(c, [x for x in cfgs if x]))
+            continue
+        stats = {k: stats_of(k, c["metric"]) for k in cfgs}
+        v = _missing(c, cfgs, stats)
+        if v is None:
+            v = _verdict(c, "inconclusive", "", cfgs, stats)
+            if kind == "comparison":
+                rel, pairs = c["relation"], [(c["a"], c["b"])]
+            else:
+                rel = "greater" if c["direction"] == "decreasing" else "less"
+                pairs = list(zip(cfgs, cfgs[1:]))
+            tests = []
+            for a, b in pairs:
+                t, w = _test(stats[a].values, stats[b].values, rel, c.get("margin"))
+                if t is not None:
+                    family.append(t)
+                tests.append((a, b, t, w))
+            pending.append((v, tests))
+            if kind == "comparison":
+                v.method = ("TOST with Welch's t-test (equivalence), Holm-adjusted" if rel == "within"
+                            else "one-sided Welch's t-test, Holm-adjusted")
+            else:
+                v.method = "one-sided Welch's t-test per adjacent pair, Holm-adjusted; all pairs must hold"
+        verdicts.append(v)
+
+    # Holm over the paper's family; a contradiction is the reverse claim judged in the same family.
+    ps = [t.p for t in family]
+    for t, adj in zip(family, holm(ps)):
+        t.adj = adj
+    for i, t in enumerate(family):
+        swapped = ps.copy()
+        swapped[i] = t.p_opp
+        t.adj_opp = holm(swapped)[i]
+
+    for v, tests in pending:
+        _finish(v, tests)
+
+    ablations = _ablations(paper, results, table, metrics)
+    counts = {k: 0 for k in VERDICTS}
+    for v in verdicts:
+        counts[v.verdict] += 1
+    device_hours: dict[str, float] = {}
+    wall: dict[str, float] = {}
+    devices: dict[str, list[str]] = {}
+    failures: list[RunRecord] = []
+    ended: list[str] = []
+    for cfg, runs in results.runs.items():
+        for r in runs:
+            s = r.summary or {}
+            dh = s.get("device_hours")
+            if isinstance(dh, (int, float)) and math.isfinite(dh):
+                device_hours[cfg] = device_hours.get(cfg, 0.0) + float(dh)
+            wt = s.get("wall_time_s")
+            if isinstance(wt, (int, float)) and math.isfinite(wt):
+                wall[cfg] = wall.get(cfg, 0.0) + float(wt)
+            if s.get("device") and str(s["device"]) not in devices.setdefault(cfg, []):
+                devices[cfg].append(str(s["device"]))
+            if isinstance(s.get("ended_at"), str):
+                ended.append(s["ended_at"])
+            if cfg in table and r.status in FAILED_STATUSES:
+                failures.append(r)
+    return PaperJudgement(
+        paper_id=paper.id, verdicts=verdicts, table=table, ablations=ablations, counts=counts,
+        device_hours=device_hours, failures=failures, last_run=max(ended) if ended else None,
+        wall_time_s=wall, devices={k: v for k, v in devices.items() if v},
+    )
+
+
+def _finish(v: ClaimVerdict, tests: list[tuple[str, str, _Test | None, WelchResult]]) -> None:
+    rel = v.claim["relation"] if v.kind == "comparison" else (
+        "greater" if v.claim["direction"] == "decreasing" else "less")
+    margin = v.claim.get("margin")
+    if v.kind == "comparison":
+        a, b, t, w = tests[0]
+        v.diff, v.diff_ci, v.effect_size = w.diff, w.diff_ci, w.cohen_d
+        if t is None:
+            v.verdict, v.reason = "inconclusive", _few(v.claim, [a, b], v.stats) or (w.note or "")
+            return
+        v.p_value, v.p_adjusted = t.p, t.adj
+        v.p_opposite, v.p_opposite_adjusted = t.p_opp, t.adj_opp
+        v.verdict = _decide(t)
+        v.reason = _comparison_sentence(v.verdict, a, b, rel, margin, v.stats[a], v.stats[b], t)
+        return
+    # ordering: every adjacent pair must hold
+    pair_verdicts = []
+    for a, b, t, w in tests:
+        pv = "inconclusive" if t is None else _decide(t)
+        pair_verdicts.append(pv)
+        v.pairs.append({
+            "a": a, "b": b, "relation": rel, "verdict": pv, "diff": w.diff, "diff_ci": w.diff_ci,
+            "effect_size": w.cohen_d, "p_value": t.p if t else None, "p_adjusted": t.adj if t else None,
+            "p_opposite_adjusted": t.adj_opp if t else None, "exact": w.exact,
+            "reason": (_comparison_sentence(pv, a, b, rel, None, v.stats[a], v.stats[b], t) if t
+                       else _few(v.claim, [a, b], v.stats)),
+        })
+    tested = [(p, t) for p, (_, _, t, _) in zip(v.pairs, tests) if t is not None]
+    if tested:
+        v.p_value = max(t.p for _, t in tested)        # intersection-union test
+        v.p_adjusted = max(t.adj for _, t in tested)
+    # The weakest link: the pair closest to failing carries the effect size shown.
+    weakest = max(tested, key=lambda pt: pt[1].adj)[0] if tested else None
+    if weakest is not None:
+        v.diff, v.diff_ci, v.effect_size = weakest["diff"], weakest["diff_ci"], weakest["effect_size"]
+    sym = _rel_words(rel, None)
+    chain = f" {sym} ".join(v.configs)
+    means = ", ".join(f"{k} {_g(v.stats[k].mean)}" for k in v.configs)
+    if "contradicted" in pair_verdicts:
+        bad = [f"{p['a']} vs {p['b']}" for p in v.pairs if p["verdict"] == "contradicted"]
+        v.verdict = "contradicted"
+        v.reason = (f"Contradicted: the claimed order {chain} is significantly reversed for "
+                    f"{', '.join(bad)}; means {means}.")
+    elif all(pv == "supported" for pv in pair_verdicts):
+        v.verdict = "supported"
+        v.reason = (f"Supported: every adjacent pair of {chain} is significant (largest one-sided "
+                    f"Holm p {_p(v.p_adjusted)}); means {means}.")
+    else:
+        open_ = [f"{p['a']} vs {p['b']}" for p in v.pairs if p["verdict"] != "supported"]
+        untested = [p for p in v.pairs if p["p_value"] is None]
+        extra = " (fewer than 2 seeds for some configs)" if untested else ""
+        v.verdict = "inconclusive"
+        v.reason = (f"Inconclusive: the order {chain} is not shown for {', '.join(open_)}{extra}; "
+                    f"means {means}.")
+
+
+def _ablations(paper: "Paper", results: "PaperResults", table: dict[str, dict[str, Describe]],
+               metrics: list[str]) -> list[AblationRow]:
+    base = paper.baseline_config
+    if base not in table:
+        return []
+    goals = {m.name: m.goal for m in paper.metrics}
+    rows: list[AblationRow] = []
+    for metric in metrics:
+        bd = table[base][metric]
+        these: list[AblationRow] = []
+        for cfg in table:
+            if cfg == base:
+                continue
+            d = table[cfg][metric]
+            w = welch(d.values, bd.values, "two-sided")
+            these.append(AblationRow(config=cfg, metric=metric, stats=d, baseline=bd, diff=w.diff,
+                                     p_value=w.p, p_adjusted=None, effect_size=w.cohen_d,
+                                     diff_ci=w.diff_ci, note=w.note))
+        tested = [r for r in these if r.p_value is not None]
+        for r, adj in zip(tested, holm([r.p_value for r in tested])):  # type: ignore[misc]
+            r.p_adjusted = adj
+            if adj < ALPHA and r.diff:
+                r.better = (r.diff > 0) == (goals.get(metric, "max") == "max")
+        rows.extend(these)
+    return rows

@@ -1,0 +1,494 @@
+"""Verdicts on hand-computed cases: results on disk are summary.json files written here.
+
+Most comparisons use groups of 3 seeds {x, x+1, x+2}: both variances are 1, so Welch's
+se = sqrt(2/3) and df = 4, and a shift of k*sqrt(6) gives t = 3k exactly. One-sided p-values
+then come from the closed-form Student-t CDF with 4 df (see test_stats.py):
+    t = 3 -> p = 1 - F4(3) = 0.0199710,   t = 6 -> p = 1 - F4(6) = 0.0019413.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from repro.paper import Paper
+from repro.results import load_results
+from repro.verdicts import VERDICTS, judge_paper
+from test_stats import F4
+
+R6 = math.sqrt(6)
+P3 = 1 - F4(3.0)   # 0.0199710
+P6 = 1 - F4(6.0)   # 0.0019413
+
+
+def make_paper(root: Path, claims: str, configs=("baseline", "method"), ablations=(),
+               metrics: dict | None = None, review: str | None = None,
+               template: str | None = None) -> Paper:
+    """A paper folder with the given claims.yaml body (YAML under `claims:`)."""
+    folder = root / "papers" / "0000.00002"
+    (folder / "configs" / "ablations").mkdir(parents=True, exist_ok=True)
+    meta = {"id": "0000.00002", "version": "v3", "title": "A paper with claims", "authors": ["Ada", "Bob"],
+            "reproduction": {"seeds": [0, 1, 2], "metrics": metrics or {"acc": {"goal": "max"}, "loss": {"goal": "min"}},
+                             "proxy": "digits instead of ImageNet"}}
+    (folder / "paper.yaml").write_text(yaml.safe_dump(meta, sort_keys=False))
+    (folder / "model.py").write_text("")
+    (folder / "data.py").write_text("")
+    (folder / "configs" / "base.yaml").write_text("model: {}\n")
+    for c in configs:
+        (folder / "configs" / f"{c}.yaml").write_text("model: {}\n")
+    for c in ablations:
+        (folder / "configs" / "ablations" / f"{c}.yaml").write_text("model: {}\n")
+    (folder / "claims.yaml").write_text("claims:\n" + textwrap.indent(textwrap.dedent(claims), "  "))
+    if review is not None:
+        (folder / "REVIEW.md").write_text(review)
+    if template is not None:
+        (folder / "report.md.j2").write_text(template)
+    from repro.yamlio import load_mapping
+
+    return Paper(root=folder.resolve(), meta=load_mapping(folder / "paper.yaml"))
+
+
+def write_run(results: Path, config: str, seed: int, status: str = "finished",
+              paper_id: str = "0000.00002", **final: float) -> Path:
+    d = results / paper_id / config / f"seed-{seed}"
+    d.mkdir(parents=True, exist_ok=True)
+    summary = {"status": status, "final": final, "best": final, "device_hours": 0.25,
+               "wall_time_s": 900.0, "device": "cpu", "ended_at": f"2025-01-0{seed + 1}T10:00:00+00:00",
+               "error": None if status == "finished" else f"{status} at epoch 3",
+               "paper": paper_id, "config": config, "seed": seed}
+    (d / "summary.json").write_text(json.dumps(summary))
+    (d / "env.json").write_text(json.dumps({
+        "python": "3.11.7", "platform": "Linux", "packages": {"torch": "2.13.0", "scipy": "1.17.1"},
+        "git": {"commit": "0123abc", "dirty": False}, "gpu": None, "gpu_count": 0,
+        "seed": seed, "command": f"repro run papers/{paper_id}"}))
+    return d
+
+
+def write_group(results: Path, config: str, values, metric: str = "acc") -> None:
+    for s, v in enumerate(values):
+        write_run(results, config, s, **{metric: v})
+
+
+def judge(paper: Paper, results: Path):
+    return judge_paper(paper, load_results(results, paper.id))
+
+
+def by_id(j):
+    return {v.id: v for v in j.verdicts}
+
+
+# -- value claims ------------------------------------------------------------------------------
+VALUE_CLAIMS = """\
+- id: abs-in
+  kind: value
+  config: method
+  metric: acc
+  value: 0.83
+  tolerance: {abs: 0.02}
+- id: abs-out
+  kind: value
+  config: method
+  metric: acc
+  value: 0.85
+  tolerance: {abs: 0.02}
+- id: rel-in
+  kind: value
+  config: method
+  metric: acc
+  value: 0.85
+  tolerance: {rel: 0.05}
+- id: ci-in
+  kind: value
+  config: method
+  metric: acc
+  value: 0.815
+- id: ci-out
+  kind: value
+  config: method
+  metric: acc
+  value: 0.83
+- id: own-spread
+  kind: value
+  config: method
+  metric: acc
+  value: 0.83
+  spread: 0.01
+- id: own-spread-n4
+  kind: value
+  config: method
+  metric: acc
+  value: 0.83
+  spread: 0.01
+  spread_n: 4
+"""
+
+
+def test_value_claims(tmp_path):
+    paper = make_paper(tmp_path, VALUE_CLAIMS)
+    res = tmp_path / "results"
+    # mean 0.81, std sqrt(0.0001*2/4) = 0.0070711, sem 0.0031623; CI 0.81 +- 2.776445*sem
+    for s, v in enumerate([0.80, 0.81, 0.82, 0.81, 0.81]):
+        write_run(res, "method", s, acc=v)
+    v = by_id(judge(paper, res))
+    assert v["abs-in"].verdict == "reproduced" and v["abs-in"].gap_abs == pytest.approx(-0.02)
+    assert v["abs-out"].verdict == "not reproduced"
+    assert v["abs-out"].gap_rel == pytest.approx(-0.04 / 0.85)
+    assert v["abs-out"].tolerance == pytest.approx(0.02)
+    assert v["rel-in"].verdict == "reproduced" and v["rel-in"].tolerance == pytest.approx(0.0425)
+    half = 2.776445 * math.sqrt(0.00005 / 5)
+    assert v["ci-in"].verdict == "reproduced"
+    assert v["ci-in"].interval == pytest.approx((0.81 - half, 0.81 + half), abs=1e-6)
+    assert v["ci-out"].verdict == "not reproduced" and "outside" in v["ci-out"].reason
+    # Both spreads: se^2 = 0.00001 + 0.0001, df = se^4 / (sem^4/4) = 484, t(0.975, 484) = 1.96488
+    own = v["own-spread"]
+    assert own.verdict == "reproduced" and own.claimed_spread == 0.01
+    assert own.interval[1] - 0.81 == pytest.approx(1.96488 * math.sqrt(0.00011), abs=1e-5)  # 0.020608 > 0.02
+    # The paper's +- over 4 runs: se^2 = 0.00001 + 0.000025 -> half ~ 0.0150 < 0.02
+    n4 = v["own-spread-n4"]
+    assert n4.verdict == "not reproduced"
+    assert n4.interval[1] - 0.81 < 0.016
+
+
+def test_value_claim_one_seed_and_zero_variance(tmp_path):
+    claims = """\
+    - id: one-seed-no-tol
+      kind: value
+      config: method
+      metric: acc
+      value: 0.9
+    - id: one-seed-tol
+      kind: value
+      config: method
+      metric: acc
+      value: 0.9
+      tolerance: {abs: 0.05}
+    - id: const-no-tol
+      kind: value
+      config: baseline
+      metric: acc
+      value: 0.9
+    - id: const-exact
+      kind: value
+      config: baseline
+      metric: acc
+      value: 1.0
+    - id: const-own-spread
+      kind: value
+      config: baseline
+      metric: acc
+      value: 0.99
+      spread: 0.01
+    """
+    paper = make_paper(tmp_path, claims)
+    res = tmp_path / "results"
+    write_run(res, "method", 0, acc=0.88)
+    write_group(res, "baseline", [1.0, 1.0, 1.0])
+    v = by_id(judge(paper, res))
+    assert v["one-seed-no-tol"].verdict == "inconclusive" and "1 finished seed" in v["one-seed-no-tol"].reason
+    assert v["one-seed-tol"].verdict == "reproduced" and v["one-seed-tol"].interval is None
+    # zero variance: the interval is [1, 1]; only the exact value is inside
+    assert v["const-no-tol"].verdict == "not reproduced" and "same value" in v["const-no-tol"].reason
+    assert v["const-exact"].verdict == "reproduced" and v["const-exact"].gap_abs == 0.0
+    # sem = 0, the paper's spread alone: df infinite, half = 1.959964 * 0.01 > 0.01
+    assert v["const-own-spread"].verdict == "reproduced"
+    assert v["const-own-spread"].interval[0] == pytest.approx(1 - 0.0195996, abs=1e-6)
+
+
+def test_failed_runs_are_counted_never_averaged(tmp_path):
+    paper = make_paper(tmp_path, """\
+    - id: m
+      kind: value
+      config: method
+      metric: acc
+      value: 0.5
+    """)
+    res = tmp_path / "results"
+    write_run(res, "method", 0, acc=0.4)
+    write_run(res, "method", 1, acc=0.6)
+    write_run(res, "method", 2, status="diverged", acc=0.0)
+    write_run(res, "method", 3, status="timeout")
+    write_run(res, "method", 4, acc=float("nan"))          # finished, but no finite value
+    (res / paper.id / "method" / "seed-5").mkdir()
+    (res / paper.id / "method" / "seed-5" / "summary.json").write_text("{not json")
+    j = judge(paper, res)
+    d = j.table["method"]["acc"]
+    assert d.n == 2 and d.mean == pytest.approx(0.5) and d.n_failed == 4
+    assert sorted(r.status for r in j.failures) == ["corrupt", "diverged", "timeout"]
+    assert j.verdicts[0].stats["method"].n_failed == 4
+    assert j.device_hours["method"] == pytest.approx(0.25 * 5)
+
+
+# -- comparisons and Holm ----------------------------------------------------------------------
+def test_holm_across_comparison_claims(tmp_path):
+    claims = """\
+    - id: method-beats-baseline
+      kind: comparison
+      metric: acc
+      a: method
+      relation: greater
+      b: baseline
+    - id: big-beats-baseline
+      kind: comparison
+      metric: acc
+      a: big
+      relation: greater
+      b: baseline
+    - id: tie-beats-baseline
+      kind: comparison
+      metric: acc
+      a: tie
+      relation: greater
+      b: baseline
+    - id: big-beats-method
+      kind: comparison
+      metric: acc
+      a: big
+      relation: better
+      b: method
+    """
+    paper = make_paper(tmp_path, claims, ablations=("big", "tie"))
+    res = tmp_path / "results"
+    write_group(res, "baseline", [1.0, 2.0, 3.0])
+    write_group(res, "method", [1 + R6, 2 + R6, 3 + R6])          # t = 3 vs baseline
+    write_group(res, "big", [1 + 2 * R6, 2 + 2 * R6, 3 + 2 * R6])  # t = 6 vs baseline, 3 vs method
+    write_group(res, "tie", [3.0, 2.0, 1.0])                      # equal means: t = 0, p = 0.5
+    v = by_id(judge(paper, res))
+    assert v["method-beats-baseline"].p_value == pytest.approx(P3, rel=1e-6)
+    assert v["big-beats-baseline"].p_value == pytest.approx(P6, rel=1e-6)
+    assert v["tie-beats-baseline"].p_value == pytest.approx(0.5)
+    # Holm over {P3, P6, 0.5, P3}: P6*4, then max(P3*3, P3*2) = P3*3 for both, 0.5*1
+    assert v["big-beats-baseline"].p_adjusted == pytest.approx(4 * P6, rel=1e-6)
+    assert v["method-beats-baseline"].p_adjusted == pytest.approx(3 * P3, rel=1e-6)   # 0.0599
+    assert v["big-beats-method"].p_adjusted == pytest.approx(3 * P3, rel=1e-6)
+    assert v["tie-beats-baseline"].p_adjusted == pytest.approx(0.5)
+    assert v["big-beats-baseline"].verdict == "supported"
+    # significant alone (p = 0.02) but not after Holm over the paper's four comparisons
+    assert v["method-beats-baseline"].verdict == "inconclusive"
+    assert v["big-beats-method"].verdict == "inconclusive"
+    assert v["tie-beats-baseline"].verdict == "inconclusive"
+    big = v["big-beats-baseline"]
+    assert big.diff == pytest.approx(2 * R6) and big.effect_size == pytest.approx(2 * R6)
+    half = 2.776445 * math.sqrt(2 / 3)
+    assert big.diff_ci == pytest.approx((2 * R6 - half, 2 * R6 + half), abs=1e-5)
+
+
+def test_single_comparison_supported_and_contradicted(tmp_path):
+    claims = """\
+    - id: forward
+      kind: comparison
+      metric: acc
+      a: method
+      relation: greater
+      b: baseline
+    - id: reverse
+      kind: comparison
+      metric: acc
+      a: baseline
+      relation: greater
+      b: method
+    """
+    paper = make_paper(tmp_path, claims)
+    res = tmp_path / "results"
+    write_group(res, "baseline", [1.0, 2.0, 3.0])
+    write_group(res, "method", [1 + 2 * R6, 2 + 2 * R6, 3 + 2 * R6])
+    v = by_id(judge(paper, res))
+    # family {P6, 1 - P6}: forward adj = 2*P6; reverse's opposite p (P6) replaces its own: 2*P6
+    assert v["forward"].verdict == "supported" and v["forward"].p_adjusted == pytest.approx(2 * P6, rel=1e-6)
+    assert v["reverse"].verdict == "contradicted"
+    assert v["reverse"].p_opposite_adjusted == pytest.approx(2 * P6, rel=1e-6)
+    assert "reverse holds" in v["reverse"].reason
+
+
+def test_goal_min_better_means_less(tmp_path):
+    claims = """\
+    - id: lower-loss
+      kind: comparison
+      metric: loss
+      a: method
+      relation: better
+      b: baseline
+    """
+    paper = make_paper(tmp_path, claims)
+    res = tmp_path / "results"
+    write_group(res, "baseline", [5.0, 6.0, 7.0], metric="loss")
+    write_group(res, "method", [1.0, 2.0, 3.0], metric="loss")
+    v = by_id(judge(paper, res))["lower-loss"]
+    assert v.relation == "less" and v.verdict == "supported"
+    assert v.p_value == pytest.approx(F4(-4 / math.sqrt(2 / 3)), rel=1e-6)
+
+
+def test_ties_zero_variance_and_one_seed(tmp_path):
+    claims = """\
+    - id: exact-tie
+      kind: comparison
+      metric: acc
+      a: method
+      relation: greater
+      b: baseline
+    - id: exact-win
+      kind: comparison
+      metric: acc
+      a: const
+      relation: greater
+      b: baseline
+    - id: one-seed
+      kind: comparison
+      metric: acc
+      a: single
+      relation: greater
+      b: baseline
+    - id: nothing
+      kind: comparison
+      metric: acc
+      a: empty
+      relation: greater
+      b: baseline
+    """
+    paper = make_paper(tmp_path, claims, ablations=("const", "single", "empty"))
+    res = tmp_path / "results"
+    write_group(res, "baseline", [0.9, 0.9, 0.9])
+    write_group(res, "method", [0.9, 0.9, 0.9])
+    write_group(res, "const", [0.95, 0.95])
+    write_run(res, "single", 0, acc=0.99)
+    write_run(res, "empty", 0, status="failed")
+    v = by_id(judge(paper, res))
+    tie = v["exact-tie"]
+    assert tie.verdict == "inconclusive" and tie.p_value == 1.0 and "tie" in tie.reason
+    assert "decided from the means exactly" in tie.reason and tie.effect_size is None
+    win = v["exact-win"]
+    assert win.verdict == "supported" and win.p_value == 0.0 and win.diff == pytest.approx(0.05)
+    one = v["one-seed"]
+    assert one.verdict == "inconclusive" and one.p_value is None
+    assert "fewer than 2" in one.reason and "single has 1" in one.reason
+    assert v["nothing"].verdict == "not run" and "1 failed" in v["nothing"].reason
+    # untestable claims stay out of the Holm family: {1.0, 0.0} only
+    assert win.p_adjusted == 0.0 and tie.p_adjusted == 1.0
+
+
+def test_within_claims_tost(tmp_path):
+    claims = """\
+    - id: close
+      kind: comparison
+      metric: acc
+      a: method
+      relation: within
+      margin: 10
+      b: baseline
+    - id: far
+      kind: comparison
+      metric: acc
+      a: far
+      relation: within
+      margin: 1
+      b: baseline
+    - id: unclear
+      kind: comparison
+      metric: acc
+      a: method
+      relation: within
+      margin: 1.5
+      b: baseline
+    """
+    paper = make_paper(tmp_path, claims, ablations=("far",))
+    res = tmp_path / "results"
+    write_group(res, "baseline", [1.0, 2.0, 3.0])
+    write_group(res, "method", [1.5, 2.5, 3.5])
+    write_group(res, "far", [1 + 1 + 2 * R6, 2 + 1 + 2 * R6, 3 + 1 + 2 * R6])
+    v = by_id(judge(paper, res))
+    se = math.sqrt(2 / 3)
+    # close: diff 0.5, TOST p = max(1 - F4((0.5 + 10)/se), F4((0.5 - 10)/se))
+    p_close = max(1 - F4(10.5 / se), F4(-9.5 / se))
+    assert v["close"].p_value == pytest.approx(p_close, rel=1e-6)
+    assert v["close"].verdict == "supported"
+    # far: diff = 1 + 2 sqrt(6), above the margin by 2 sqrt(6): t = 6 -> p = 2 * P6 (two sides)
+    assert v["far"].p_opposite == pytest.approx(2 * P6, rel=1e-6)
+    assert v["far"].verdict == "contradicted"
+    assert v["unclear"].verdict == "inconclusive"
+
+
+def test_ordering_claims(tmp_path):
+    claims = """\
+    - id: falls
+      kind: ordering
+      metric: acc
+      configs: [baseline, method, worst]
+      direction: decreasing
+    - id: wrong-way
+      kind: ordering
+      metric: acc
+      configs: [worst, baseline]
+      direction: decreasing
+    """
+    paper = make_paper(tmp_path, claims, ablations=("worst",))
+    res = tmp_path / "results"
+    write_group(res, "baseline", [1 + 4 * R6, 2 + 4 * R6, 3 + 4 * R6])
+    write_group(res, "method", [1 + 2 * R6, 2 + 2 * R6, 3 + 2 * R6])
+    write_group(res, "worst", [1.0, 2.0, 3.0])
+    v = by_id(judge(paper, res))
+    falls = v["falls"]
+    # family: pairs (baseline, method) t=6, (method, worst) t=6, and (worst, baseline) t=-12
+    assert [p["verdict"] for p in falls.pairs] == ["supported", "supported"]
+    assert falls.verdict == "supported"
+    assert falls.p_value == pytest.approx(P6, rel=1e-6)
+    assert v["wrong-way"].verdict == "contradicted" and "reversed" in v["wrong-way"].reason
+
+
+def test_ordering_with_a_missing_pair_is_inconclusive(tmp_path):
+    paper = make_paper(tmp_path, """\
+    - id: order
+      kind: ordering
+      metric: acc
+      configs: [baseline, method]
+      direction: increasing
+    """)
+    res = tmp_path / "results"
+    write_group(res, "baseline", [1.0, 2.0, 3.0])
+    write_run(res, "method", 0, acc=9.0)
+    v = judge(paper, res).verdicts[0]
+    assert v.verdict == "inconclusive" and v.pairs[0]["p_value"] is None and "fewer than 2" in v.reason
+
+
+def test_not_run_and_counts(tmp_path):
+    claims = """\
+    - id: bleu
+      kind: value
+      config: null
+      metric: bleu
+      value: 28.4
+      note: WMT14 does not fit on the proxy
+    - id: method-acc
+      kind: value
+      config: method
+      metric: acc
+      value: 0.9
+    """
+    paper = make_paper(tmp_path, claims)
+    j = judge(paper, tmp_path / "results")
+    v = by_id(j)
+    assert v["bleu"].verdict == "not run" and "WMT14" in v["bleu"].reason
+    assert v["method-acc"].verdict == "not run" and "no finished run of method" in v["method-acc"].reason
+    assert j.counts == {**{k: 0 for k in VERDICTS}, "not run": 2}
+    assert j.last_run is None and j.failures == []
+
+
+def test_ablation_table_holm_per_metric(tmp_path):
+    paper = make_paper(tmp_path, "[]\n", ablations=("big",))
+    res = tmp_path / "results"
+    for cfg, shift in (("baseline", 0.0), ("method", R6), ("big", 2 * R6)):
+        for s, x in enumerate([1.0, 2.0, 3.0]):
+            write_run(res, cfg, s, acc=x + shift, loss=x)
+    j = judge(paper, res)
+    rows = {(r.config, r.metric): r for r in j.ablations}
+    assert set(rows) == {("method", "acc"), ("big", "acc"), ("method", "loss"), ("big", "loss")}
+    # two-sided p: 2*P3 and 2*P6; Holm over the two acc rows
+    assert rows["method", "acc"].p_value == pytest.approx(2 * P3, rel=1e-6)
+    assert rows["big", "acc"].p_adjusted == pytest.approx(4 * P6, rel=1e-6)
+    assert rows["method", "acc"].p_adjusted == pytest.approx(2 * P3, rel=1e-6)
+    assert rows["big", "acc"].better is True and rows["method", "acc"].better is True
+    assert rows["method", "loss"].p_value == pytest.approx(1.0) and rows["method", "loss"].better is None
+    assert j.last_run == "2025-01-03T10:00:00+00:00"
