@@ -226,8 +226,7 @@ def find_main_tex(folder: str | Path) -> Path | None:
     return max(cands)[1]
 
 
-def _strip_comments(text: str) -> str:
-    return re.sub(r"(?<!\\)%.*", "", text)
+_COMMENT = re.compile(r"(?<!\\)%")
 
 
 def flatten_tex(main: str | Path, root: str | Path | None = None, *, max_depth: int = 10,
@@ -255,8 +254,10 @@ def flatten_tex(main: str | Path, root: str | Path | None = None, *, max_depth: 
         # Inline only where the command is not commented out.
         out = []
         for line in text.splitlines(keepends=True):
-            code = _strip_comments(line)
-            out.append(_INPUT.sub(repl, code) + line[len(code):] if _INPUT.search(code) else line)
+            m = _COMMENT.search(line)
+            cut = m.start() if m else len(line.rstrip("\r\n"))
+            code, rest = line[:cut], line[cut:]
+            out.append(_INPUT.sub(repl, code) + rest if _INPUT.search(code) else line)
         return "".join(out)
 
     seen.add(main.resolve())

@@ -42,7 +42,7 @@ SOURCE_KEYS = ("table", "figure", "page", "row", "column", "caption", "section",
 
 COMMON_KEYS = ("id", "text", "source", "kind", "metric", "status", "note")
 KIND_KEYS = {
-    "value": ("config", "value", "spread", "spread_n", "tolerance"),
+    "value": ("config", "value", "spread", "spread_n", "tolerance", "best"),  # best: bold in the paper
     "comparison": ("a", "b", "relation", "margin"),
     "ordering": ("configs", "direction"),
 }

@@ -56,6 +56,7 @@ class ScaffoldData:
     ablations: dict[str, dict[str, Any]] = field(default_factory=dict)
     hparams: list[Any] = field(default_factory=list)      # extract.hparams.Hparam
     pages: list[str] | None = None            # PDF text, kept as paper.txt
+    arxiv_id: str | None = None               # "1706.03762v7" for the REVIEW.md link; None off arXiv
 
 
 @dataclass
@@ -216,6 +217,7 @@ def render_files(data: ScaffoldData) -> tuple[dict[str, str], list[dict[str, Any
     toy.update({k: v for k, v in toy_settings(hp_by_key).items() if k in toy})
     ctx = {
         "folder": data.folder,
+        "arxiv_id": data.arxiv_id,
         "meta": data.meta,
         "links": {k: list(data.links.get(k, [])) for k in ("code", "data", "project")},
         "metrics": list(metrics.items()),

@@ -120,8 +120,10 @@ class Chromium:
         self.events = []
         self.call("Page.navigate", session=True, url=url)
         self._wait_event("Page.loadEventFired")
-        # Images decode after load on some builds: wait until every <img> is settled.
-        self.evaluate("Promise.all(Array.from(document.images).map(i => i.decode().catch(() => null)))")
+        # The load event waits for (non-lazy) images; poll briefly in case any is still pending.
+        deadline = time.monotonic() + 5
+        while not self.evaluate("Array.from(document.images).every(i => i.complete)") and time.monotonic() < deadline:
+            time.sleep(0.05)
         time.sleep(0.2)  # let late console messages arrive
         self.call("Runtime.evaluate", session=True, expression="0")
         rep = PageReport(url=url)

@@ -4,8 +4,8 @@
     arch: mlp   the paper's "MLP 1x512 / 3x512": `depth` fully connected ReLU layers of
                 `width` units (the paper's MLPs have more parameters than CIFAR10 has images;
                 with width 512 and depth 1, ~38k parameters for 1437 images, the same regime)
-    arch: cnn   a small AlexNet-like convnet: two 3x3 conv + ReLU blocks (`channels`,
-                2*`channels`), 2x2 max-pool after each, then a `width`-unit hidden layer
+    arch: cnn   a small AlexNet-like convnet: 3x3 conv (`channels`) + ReLU + 2x2 max-pool,
+                3x3 conv (2*`channels`) + ReLU, then a `width`-unit hidden layer
 
 Trained as the paper trains: SGD with momentum 0.9 and the learning rate decayed by a factor
 `lr_decay` per epoch (the paper: 0.95). Explicit regularization is off unless a config sets
@@ -54,9 +54,9 @@ class RandomizationNet(L.LightningModule):
             self.features = nn.Sequential(
                 nn.Unflatten(1, (1, side, side)),                                # (B, 1, 8, 8)
                 nn.Conv2d(1, channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, C, 4, 4)
-                nn.Conv2d(channels, 2 * channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, 2C, 2, 2)
-                nn.Flatten(),                                                    # (B, 8C)
-                nn.Linear(2 * channels * (side // 4) ** 2, width), nn.ReLU(), nn.Dropout(dropout),  # (B, width)
+                nn.Conv2d(channels, 2 * channels, 3, padding=1), nn.ReLU(),      # (B, 2C, 4, 4)
+                nn.Flatten(),                                                    # (B, 32C)
+                nn.Linear(2 * channels * (side // 2) ** 2, width), nn.ReLU(), nn.Dropout(dropout),  # (B, width)
             )
             self.head = nn.Linear(width, n_classes)
 

@@ -141,7 +141,8 @@ def _build(aid: Any, folder: str, pdf_file: Path | None, source_file: Path | Non
     meta_dict["pdf_sha256"] = pdf.sha256 if pdf else None
     meta_dict["source_sha256"] = src.sha256 if src and src.sha256 else None
     data = ScaffoldData(folder=folder, meta=meta_dict, links=links, tables=tables, claims=claims,
-                        ablations=ablations, hparams=hparams, pages=pages)
+                        ablations=ablations, hparams=hparams, pages=pages,
+                        arxiv_id=(meta.arxiv_id.full if meta else aid.full if aid else None))
     written = write_scaffold(papers_dir, data, force=force)
     return {"result": written, "tables": tables, "hparams": hparams, "links": links, "meta": meta}
 
@@ -206,6 +207,17 @@ def _latex_title(tex: str | None) -> str | None:
     return " ".join(title.split()) or None
 
 
+def _latex_abstract(tex: str | None) -> str:
+    if not tex:
+        return ""
+    m = re.search(r"\\begin\{abstract\}(.*?)\\end\{abstract\}", tex, re.S)
+    if not m:
+        return ""
+    text = re.sub(r"(?<!\\)%.*", "", m.group(1))
+    text = re.sub(r"\\[a-zA-Z]+\*?|[{}~]", " ", text)
+    return " ".join(text.split())
+
+
 def _meta_dict(meta: Any, aid: Any, folder: str, tex: str | None) -> dict[str, Any]:
     if meta is not None:
         return {
@@ -214,11 +226,13 @@ def _meta_dict(meta: Any, aid: Any, folder: str, tex: str | None) -> dict[str, A
             "published": meta.published, "updated": meta.updated, "categories": meta.categories,
             "doi": meta.doi, "comments": meta.comments,
         }
-    _warn("no arXiv metadata: fill in title, authors and abstract in paper.yaml")
+    title, abstract = _latex_title(tex), _latex_abstract(tex)
+    missing = ["authors", "dates"] + (["title"] if not title else []) + (["abstract"] if not abstract else [])
+    _warn(f"no arXiv metadata: fill in {', '.join(missing)} in paper.yaml")
     return {
         "id": aid.base if aid is not None else folder,
         "version": f"v{aid.version}" if aid is not None and aid.version else None,
-        "title": _latex_title(tex) or folder, "authors": [], "abstract": "",
+        "title": title or folder, "authors": [], "abstract": abstract,
         "published": None, "updated": None, "categories": [], "doi": None, "comments": None,
     }
 

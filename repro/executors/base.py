@@ -25,6 +25,9 @@ class Job:
     summary: dict[str, Any] | None = None
     where: str = ""                 # "worker 1 (cpu)", "slurm job 1234_5", ...
     extra_logs: list[str] = field(default_factory=list)  # e.g. the scheduler's stderr file
+    job_id: str | None = None       # the scheduler's id (SLURM), None locally
+    t_start: float | None = None    # time.monotonic() when it started / ended here (benchmarks)
+    t_end: float | None = None
 
     @property
     def name(self) -> str:

@@ -11,10 +11,15 @@ The parent never imports torch. It hands runs to idle workers, watches for time-
 
 from __future__ import annotations
 
+import contextlib
+import json
 import multiprocessing as mp
 import os
 import shutil
+import signal
 import subprocess
+import sys
+import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -27,6 +32,7 @@ from ..planner import RunSpec
 from ..results import read_summary
 from ..clock import utc_now
 from .base import Executor, Job, JobState
+from .placement import DeviceBook, gpu_mem_gb, gpu_memory_gb, gpus_needed
 
 
 def visible_gpus() -> list[str]:
@@ -68,7 +74,8 @@ def make_slots(
     cpus = cpus or os.cpu_count() or 1
     devices = visible_gpus() if devices is None else devices
     if devices:
-        slots = [Slot((d,), max(1, cpus // (len(devices) * runs_per_device))) for d in devices for _ in range(runs_per_device)]
+        # Interleaved (0,1,0,1): a sweep smaller than the slot count still spreads over GPUs.
+        slots = [Slot((d,), max(1, cpus // (len(devices) * runs_per_device))) for _ in range(runs_per_device) for d in devices]
         return slots[: workers] if workers else slots
     n = workers or cpus
     return [Slot((), max(1, cpus // n)) for _ in range(n)]
@@ -86,15 +93,34 @@ class _Worker:
 
 
 @dataclass
+class _Proc:
+    """A multi-device (DDP) run in its own process group."""
+
+    job: Job
+    popen: subprocess.Popen
+    spec_file: Path
+    started: float
+    slots: int  # CPU slots it holds (CPU DDP); GPU DDP holds devices in the book
+
+
+@dataclass
 class LocalExecutor(Executor):
     slots: list[Slot]
     default_timeout_s: float | None = None
+    runs_per_device: int = 1
+    memory_gb: dict[str, float] | None = None   # per GPU; None: ask nvidia-smi
     _queue: deque = field(default_factory=deque)
     _workers: list[_Worker] = field(default_factory=list)
+    _procs: list[_Proc] = field(default_factory=list)
     _next_id: int = 0
 
     def __post_init__(self) -> None:
         self._ctx = mp.get_context("spawn")  # no fork after threads; children import torch fresh
+        devices = list(dict.fromkeys(d for s in self.slots for d in s.devices))
+        self.gpu = bool(devices)
+        mem = self.memory_gb if self.memory_gb is not None else (gpu_memory_gb() if devices else {})
+        self.book = DeviceBook(devices, self.runs_per_device, {d: m for d, m in mem.items() if d in devices})
+        self._held: dict[str, list[str]] = {}  # job name -> devices (for release)
 
     def describe(self) -> str:
         kinds = sorted({s.label for s in self.slots})
@@ -137,19 +163,108 @@ class LocalExecutor(Executor):
     def _busy(self) -> int:
         return sum(1 for w in self._workers if w.job is not None)
 
+    def _cpu_in_use(self) -> int:
+        return self._busy() + sum(p.slots for p in self._procs)
+
     def _dispatch(self) -> list[Job]:
+        """Start every queued run that fits now, in queue order (smaller runs backfill)."""
         changed = []
-        for w in self._workers:
-            if w.ready and w.job is None and self._queue:
-                job = self._queue.popleft()
-                w.job, w.started = job, time.monotonic()
-                job.state, job.where = JobState.RUNNING, f"worker {w.wid} ({w.slot.label})"
-                try:
-                    w.conn.send(job.spec)
-                except (BrokenPipeError, OSError):
-                    pass  # noticed as a dead worker on the next poll
+        for job in list(self._queue):
+            need = gpus_needed(job.spec.values, self.gpu)
+            if self.gpu and need > len(self.book.devices):
+                self._queue.remove(job)
+                self._finish_outside(job, JobState.FAILED, f"needs {need} GPUs (trainer.devices), only {len(self.book.devices)} in use here (--devices)")
                 changed.append(job)
+                continue
+            started = self._start_multi(job, need) if need > 1 else self._start_single(job, need)
+            if started is None:
+                continue
+            self._queue.remove(job)
+            changed.append(job)
         return changed
+
+    def _start_single(self, job: Job, need: int) -> Job | None:
+        mem = gpu_mem_gb(job.spec.values)
+        if not self.gpu and self._cpu_in_use() >= len(self.slots):
+            return None
+        for w in self._workers:
+            if not (w.ready and w.job is None):
+                continue
+            if need == 1:
+                dev = w.slot.devices[0]
+                if not self.book.can_share(dev, mem):
+                    continue
+                self.book.take_share(dev, job.name, mem)
+            w.job, w.started = job, time.monotonic()
+            job.state, job.where, job.t_start = JobState.RUNNING, f"worker {w.wid} ({w.slot.label})", w.started
+            try:
+                w.conn.send(job.spec)
+            except (BrokenPipeError, OSError):
+                pass  # noticed as a dead worker on the next poll
+            return job
+        return None
+
+    def _start_multi(self, job: Job, need: int) -> Job | None:
+        """A DDP run: its own process (see executors/ddp.py) on `need` idle devices or CPU slots."""
+        if self.gpu:
+            devs = self.book.take_whole(need, job.name)
+            if devs is None:
+                return None
+            env, held = {"CUDA_VISIBLE_DEVICES": ",".join(devs)}, 0
+        else:
+            held = min(need, len(self.slots))
+            if self._cpu_in_use() + held > len(self.slots):
+                return None
+            env, devs = {"CUDA_VISIBLE_DEVICES": ""}, []
+        fd, name = tempfile.mkstemp(prefix="repro-spec-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(job.spec.to_json(), fh)
+        Path(job.spec.run_dir).mkdir(parents=True, exist_ok=True)
+        threads = max(1, (os.cpu_count() or 1) // max(1, need))
+        with open(Path(job.spec.run_dir).parent / f".{Path(job.spec.run_dir).name}.launcher.log", "ab") as log:
+            popen = subprocess.Popen(
+                [sys.executable, "-m", "repro.executors.ddp", name],
+                env={**os.environ, **env, "OMP_NUM_THREADS": str(threads), "PYTHONWARNINGS": "ignore::UserWarning"},
+                stdout=log, stderr=log, start_new_session=True,  # one group: a time-out kills every rank
+            )
+        now = time.monotonic()
+        self._procs.append(_Proc(job, popen, Path(name), now, held))
+        where = f"gpu {','.join(devs)}" if devs else f"{need} cpu processes"
+        job.state, job.where, job.t_start = JobState.RUNNING, f"ddp pid {popen.pid} ({where})", now
+        return job
+
+    def _poll_procs(self) -> list[Job]:
+        changed = []
+        now = time.monotonic()
+        for p in list(self._procs):
+            job = p.job
+            limit = job.spec.timeout_s or self.default_timeout_s
+            rc = p.popen.poll()
+            if rc is None and limit and now - p.started > limit:
+                self._kill_group(p.popen)
+                self._finish_outside(job, JobState.TIMEOUT, f"no result after {limit:.0f} s (resources.timeout_s); stopped")
+            elif rc is None:
+                continue
+            else:
+                summary, _ = read_summary(Path(job.spec.run_dir))
+                if summary and summary.get("status") in JobState.DONE and summary.get("cache_key") == job.spec.cache_key:
+                    job.summary, job.state = summary, summary["status"]
+                else:
+                    self._finish_outside(job, JobState.FAILED, f"DDP process exited with code {rc} before writing a result")
+            job.t_end = now
+            self._procs.remove(p)
+            self.book.release(job.name)
+            with contextlib.suppress(OSError):
+                p.spec_file.unlink()
+            changed.append(job)
+        return changed
+
+    @staticmethod
+    def _kill_group(popen: subprocess.Popen) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(popen.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            popen.wait(timeout=10)
 
     # -- marking runs that the worker could not report itself --------------------------------
     @staticmethod
@@ -192,6 +307,8 @@ class LocalExecutor(Executor):
                 job = w.job
                 job.summary = fields["summary"]
                 job.state = job.summary.get("status", JobState.FAILED)
+                job.t_end = time.monotonic()
+                self.book.release(job.name)
                 w.job = None
                 changed.append(job)
         now = time.monotonic()
@@ -200,22 +317,32 @@ class LocalExecutor(Executor):
             limit = (job.spec.timeout_s or self.default_timeout_s) if job else None
             if job is not None and limit and now - w.started > limit:
                 self._finish_outside(job, JobState.TIMEOUT, f"no result after {limit:.0f} s (resources.timeout_s); stopped")
+                job.t_end = now
+                self.book.release(job.name)
                 w.job = None
                 changed.append(job)
                 self._replace(w)
             elif not w.proc.is_alive():
                 if job is not None:
                     self._finish_outside(job, JobState.FAILED, f"worker process died (exit code {w.proc.exitcode})")
+                    job.t_end = now
+                    self.book.release(job.name)
                     changed.append(job)
                 w.job = None
                 self._replace(w)
+        changed.extend(self._poll_procs())
         changed.extend(self._dispatch())
         return changed
 
     def pending(self) -> int:
-        return len(self._queue) + self._busy()
+        return len(self._queue) + self._busy() + len(self._procs)
 
     def shutdown(self) -> None:
+        for p in self._procs:
+            self._kill_group(p.popen)
+            with contextlib.suppress(OSError):
+                p.spec_file.unlink()
+        self._procs.clear()
         for w in self._workers:
             try:
                 w.conn.send(None)

@@ -1,0 +1,152 @@
+"""claims.yaml checking: every mistake names the claim, the file and the line."""
+
+from __future__ import annotations
+
+import pytest
+
+from repro.claims import load_claims
+from repro.errors import ClaimsError, YamlError
+from test_verdicts import make_paper
+
+GOOD = """\
+- id: fits
+  text: "Reaches 100% training accuracy"
+  source: {table: null, figure: "1a", page: 4}
+  kind: value
+  config: method
+  metric: acc
+  value: 1.0
+  spread: 0.01
+  tolerance: {abs: 0.02}
+  status: confirmed
+- id: lower-loss
+  kind: comparison
+  metric: loss
+  a: method
+  relation: better
+  b: baseline
+- id: order
+  kind: ordering
+  metric: loss
+  configs: [baseline, method]
+  direction: better
+- id: bleu
+  kind: value
+  config: null
+  metric: bleu
+  value: 28.4
+  note: cannot run WMT here
+"""
+
+
+def test_good_claims_load_with_defaults(tmp_path):
+    paper = make_paper(tmp_path, GOOD)
+    claims = {c["id"]: c for c in load_claims(paper)}
+    assert list(claims) == ["fits", "lower-loss", "order", "bleu"]
+    assert claims["fits"]["status"] == "confirmed" and claims["lower-loss"]["status"] == "candidate"
+    # loss has goal: min, so "better" is numerically less / increasing-better is decreasing
+    assert claims["lower-loss"]["relation"] == "less" and claims["lower-loss"]["relation_claimed"] == "better"
+    assert claims["order"]["direction"] == "decreasing"
+    assert claims["bleu"]["runnable"] is False and claims["fits"]["runnable"] is True
+    assert claims["fits"]["line"].endswith("claims.yaml:2")
+
+
+def test_no_claims_file_means_no_claims(tmp_path):
+    paper = make_paper(tmp_path, "[]\n")
+    (paper.root / "claims.yaml").unlink()
+    assert load_claims(paper) == []
+
+
+def _error(tmp_path, claims: str) -> ClaimsError:
+    paper = make_paper(tmp_path, claims)
+    with pytest.raises(ClaimsError) as exc:
+        load_claims(paper)
+    return exc.value
+
+
+def test_unknown_config_names_claim_file_and_line(tmp_path):
+    e = _error(tmp_path, """\
+    - id: ok
+      kind: value
+      config: method
+      metric: acc
+      value: 0.5
+    - id: typo
+      kind: value
+      config: metod
+      metric: acc
+      value: 0.5
+    """)
+    assert "'typo'" in e.message and "claims.yaml" in e.message and "'metod'" in e.message
+    assert e.where.endswith("claims.yaml:9")  # the `config:` line of the second claim
+    assert "method" in e.hint
+
+
+def test_unknown_metric_in_comparison(tmp_path):
+    e = _error(tmp_path, """\
+    - id: cmp
+      kind: comparison
+      metric: accuracy
+      a: method
+      relation: greater
+      b: baseline
+    """)
+    assert "'cmp'" in e.message and "'accuracy'" in e.message and "acc" in e.hint
+    assert e.where.endswith(":4")
+
+
+def test_unknown_config_in_ordering(tmp_path):
+    e = _error(tmp_path, """\
+    - id: order
+      kind: ordering
+      metric: acc
+      configs: [baseline, nope]
+      direction: decreasing
+    """)
+    assert "'order'" in e.message and "'nope'" in e.message
+
+
+@pytest.mark.parametrize("body, words", [
+    ("- id: a\n  kind: value\n  config: method\n  metric: acc\n  value: 1\n- id: a\n  kind: value\n  config: null\n",
+     "duplicate id"),
+    ("- id: Bad_Id\n  kind: value\n", "lower-case"),
+    ("- id: k\n  kind: valeu\n", "kind must be one of"),
+    ("- id: k\n  kind: value\n  config: method\n  metric: acc\n  value: 1\n  tolerence: {abs: 1}\n",
+     "unknown key 'tolerence'"),
+    ("- id: k\n  kind: value\n  config: method\n  metric: acc\n  value: '95%'\n", "value must be a number"),
+    ("- id: k\n  kind: value\n  config: method\n  metric: acc\n  value: 1\n  tolerance: {abs: 1, rel: 0.1}\n",
+     "tolerance must be"),
+    ("- id: k\n  kind: value\n  config: method\n  metric: acc\n  value: 1\n  spread: -1\n", "spread must be"),
+    ("- id: k\n  kind: comparison\n  metric: acc\n  a: method\n  relation: within\n  b: baseline\n",
+     "needs margin"),
+    ("- id: k\n  kind: comparison\n  metric: acc\n  a: method\n  relation: bigger\n  b: baseline\n",
+     "relation must be"),
+    ("- id: k\n  kind: comparison\n  metric: acc\n  a: method\n  relation: greater\n  b: method\n",
+     "with itself"),
+    ("- id: k\n  kind: comparison\n  metric: acc\n  a: method\n  relation: greater\n  b: baseline\n  value: 3\n",
+     "unknown key 'value'"),
+    ("- id: k\n  kind: ordering\n  metric: acc\n  configs: [baseline]\n  direction: decreasing\n",
+     "at least 2"),
+    ("- id: k\n  kind: ordering\n  metric: acc\n  configs: [baseline, method]\n  direction: down\n",
+     "direction must be"),
+    ("- id: k\n  kind: value\n  config: method\n  value: 1\n", "metric is missing"),
+    ("- id: k\n  kind: value\n  status: maybe\n", "status must be"),
+])
+def test_claim_mistakes(tmp_path, body, words):
+    e = _error(tmp_path, body)
+    assert words in e.message
+    assert "claims.yaml" in e.message and "claims.yaml:" in e.where
+
+
+def test_claims_must_be_a_list(tmp_path):
+    paper = make_paper(tmp_path, "[]\n")
+    (paper.root / "claims.yaml").write_text("claims:\n  id: x\n")
+    with pytest.raises(ClaimsError, match="must be a list"):
+        load_claims(paper)
+    (paper.root / "claims.yaml").write_text("claim: []\n")
+    with pytest.raises(ClaimsError, match="unknown top-level key 'claim'"):
+        load_claims(paper)
+    (paper.root / "claims.yaml").write_text("claims:\n  - id: x\n   kind: value\n")
+    with pytest.raises(YamlError) as exc:
+        load_claims(paper)
+    assert "claims.yaml:" in exc.value.where
