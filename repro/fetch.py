@@ -34,6 +34,11 @@ DEFAULT_BASE_URL = "https://arxiv.org"
 MAX_PDF_BYTES = 100 * 1024 * 1024
 MAX_SOURCE_BYTES = 100 * 1024 * 1024
 USER_AGENT = "repro (paper-reproduction workbench; python-arxiv)"
+# Defaults, read when a Fetcher is made (tests shorten them).
+TIMEOUT_S = 20.0      # per request
+RETRIES = 3           # after the first try, on timeouts, refused connections, 5xx and 429
+BACKOFF_S = 3.0       # first pause between tries; doubles each time
+DELAY_S = 3.0         # arXiv's etiquette: one request every 3 seconds
 
 
 def cache_root() -> Path:
@@ -116,14 +121,18 @@ class Fetcher:
     """Fetches papers from arXiv (or the cache). Tests point `api_url`/`base_url` at a local server."""
 
     def __init__(self, *, api_url: str | None = None, base_url: str | None = None,
-                 cache_dir: str | Path | None = None, timeout_s: float = 20.0, retries: int = 3,
-                 backoff_s: float = 3.0, delay_s: float = 3.0, offline: bool = False,
+                 cache_dir: str | Path | None = None, timeout_s: float | None = None,
+                 retries: int | None = None, backoff_s: float | None = None,
+                 delay_s: float | None = None, offline: bool = False,
                  max_pdf_bytes: int = MAX_PDF_BYTES, max_source_bytes: int = MAX_SOURCE_BYTES,
                  log: Callable[[str], None] | None = None) -> None:
         self.api_url = (api_url or os.environ.get("REPRO_ARXIV_API_URL") or DEFAULT_API_URL).rstrip("?")
         self.base_url = (base_url or os.environ.get("REPRO_ARXIV_URL") or DEFAULT_BASE_URL).rstrip("/")
         self.cache = Path(cache_dir) if cache_dir else cache_root()
-        self.timeout_s, self.retries, self.backoff_s, self.delay_s = timeout_s, retries, backoff_s, delay_s
+        self.timeout_s = TIMEOUT_S if timeout_s is None else timeout_s
+        self.retries = RETRIES if retries is None else retries
+        self.backoff_s = BACKOFF_S if backoff_s is None else backoff_s
+        self.delay_s = DELAY_S if delay_s is None else delay_s
         self.offline = offline
         self.max_pdf_bytes, self.max_source_bytes = max_pdf_bytes, max_source_bytes
         self.log = log or (lambda msg: None)
@@ -192,7 +201,7 @@ class Fetcher:
                 last = f"no answer within {self.timeout_s:g} s"
                 continue
             except requests.ConnectionError as e:
-                last = f"could not connect ({_short(e)})"
+                last = _connection_problem(e)
                 continue
             except requests.RequestException as e:
                 raise FetchError(f"{what} failed: {_short(e)}") from None
@@ -335,6 +344,23 @@ def _check_pdf_bytes(data: bytes) -> None:
     if b"%PDF-" not in data[:1024]:
         raise PdfError("arXiv sent something that is not a PDF (the paper may be withdrawn or not yet built)",
                        hint="give the PDF with --pdf")
+
+
+def _connection_problem(e: BaseException) -> str:
+    """requests' connection errors are long urllib3 reprs: say what went wrong in words."""
+    from urllib.parse import urlsplit
+
+    req = getattr(e, "request", None)
+    host = urlsplit(req.url).netloc if req is not None and getattr(req, "url", None) else "arXiv"
+    text = str(e)
+    if any(k in text for k in ("NameResolution", "Name or service not known", "name resolution",
+                               "nodename nor servname", "getaddrinfo failed")):
+        return f"could not connect: cannot resolve {host.split(':')[0]} (DNS)"
+    if "refused" in text:
+        return f"could not connect: {host} refused the connection"
+    if "timed out" in text.lower():
+        return f"could not connect to {host}: timed out"
+    return f"could not connect to {host} ({type(e).__name__})"
 
 
 def _short(e: BaseException) -> str:

@@ -25,8 +25,10 @@ _TRAILING = ".,;:)]}>'\""
 
 
 def _join_broken_urls(text: str) -> str:
-    # A URL cut at a line end after '/', '-', '_' or '.' continues on the next line.
-    return re.sub(r"(https?://\S*[/_.-])\n(?=[A-Za-z0-9_~%./-]+)", r"\1", text)
+    # A URL cut at a line end after '/', '-' or '_' continues on the next line; after '.' only
+    # when the next line goes on like a URL ("tensorflow.\norg/x"), not a new sentence.
+    text = re.sub(r"(https?://\S*[/_-])\n(?=[A-Za-z0-9_~%.-])", r"\1", text)
+    return re.sub(r"(https?://\S*\.)\n(?=[a-z0-9][A-Za-z0-9_~%-]*[./])", r"\1", text)
 
 
 def _clean(url: str) -> str:

@@ -21,7 +21,7 @@ def _extract_pages(path: str) -> list[str]:
     import logging
 
     import pypdf
-    from pypdf.errors import FileNotDecryptedError, PdfReadError, PdfStreamError
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, PdfStreamError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed-but-readable files warn a lot
     try:
@@ -39,6 +39,9 @@ def _extract_pages(path: str) -> list[str]:
         if n == 0:
             raise PdfError("the PDF has no pages", where=path)
         return [(page.extract_text() or "") for page in reader.pages]
+    except DependencyError as e:  # AES needs the optional `cryptography` package
+        raise PdfError(f"the PDF is encrypted and cannot be read here ({e})",
+                       hint="pip install cryptography, or give an unencrypted copy with --pdf", where=path) from None
     except FileNotDecryptedError:
         raise PdfError("the PDF is encrypted with a password", hint="give an unencrypted copy with --pdf",
                        where=path) from None

@@ -88,21 +88,25 @@ def _yaml_block(value: Any, indent: int = 0) -> str:
     return "\n".join(pad + line if line else line for line in text.rstrip("\n").splitlines())
 
 
+def _printable(value: Any) -> str:
+    return "".join(c if c.isprintable() else " " for c in str(value))
+
+
 def _comment(value: Any, limit: int = 200) -> str:
     """Text safe inside a one-line `#` comment."""
-    text = " ".join(str(value).split())
+    text = " ".join(_printable(value).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _pydoc(value: Any) -> str:
     """Text safe inside a Python triple-quoted docstring."""
-    text = " ".join(str(value).split()).replace("\\", "/").replace('"""', "'''")
+    text = " ".join(_printable(value).split()).replace("\\", "/").replace('"""', "'''")
     return text.rstrip('"')
 
 
 def _md(value: Any) -> str:
     """Paper text for Markdown: no raw HTML, one paragraph."""
-    text = " ".join(str(value or "").split())
+    text = " ".join(_printable(value or "").split())
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from repro.errors import PdfError, ReproError, UsageError
+from repro.errors import PdfError, UsageError
 from repro.links import classify, find_links
 from repro.pdftext import pdf_pages, read_text_file, write_text_file
 from repro.sandbox import SandboxError, SandboxMemoryError, SandboxTimeout, run_sandboxed
@@ -133,7 +133,7 @@ def _encrypt(src: Path, dest: Path, user_password: str) -> None:
     writer = pypdf.PdfWriter()
     for page in reader.pages[:2]:
         writer.add_page(page)
-    writer.encrypt(user_password=user_password, owner_password="owner", algorithm="AES-128")
+    writer.encrypt(user_password=user_password, owner_password="owner", algorithm="RC4-128")  # AES needs `cryptography`
     with open(dest, "wb") as f:
         writer.write(f)
 
@@ -165,7 +165,7 @@ def test_pdf_without_text_layer(tmp_path):
 
 
 @pytest.mark.slow
-def test_decompression_bomb_pdf_is_stopped(tmp_path):
+def test_decompression_bomb_pdf_ends_in_pdf_error(tmp_path):
     import zlib
 
     import pypdf
@@ -183,9 +183,11 @@ def test_decompression_bomb_pdf_is_stopped(tmp_path):
     with open(bomb, "wb") as f:
         w.write(f)
     assert bomb.stat().st_size < 2_000_000
-    with pytest.raises(PdfError) as e:
+    t0 = time.monotonic()
+    # pypdf caps what it inflates, the sandbox caps memory and time: either way a PdfError, fast.
+    with pytest.raises(PdfError):
         pdf_pages(bomb, memory_mb=400, timeout_s=60)
-    assert isinstance(e.value, ReproError)
+    assert time.monotonic() - t0 < 30
 
 
 # -- links --------------------------------------------------------------------------------

@@ -1,83 +1,217 @@
-"""Attention Is All You Need (1706.03762): the model.
+"""The Transformer (Vaswani et al. 2017, "Attention Is All You Need", arXiv:1706.03762).
 
-Written by `repro new` as a TOY STAND-IN so that `repro run` works at once: a small
-residual MLP that classifies the generated Gaussian blobs of data.py. Replace it with the
-paper's model, keeping the contract repro relies on:
+An encoder-decoder built from attention alone, written top to bottom:
 
-  - exactly one LightningModule in this file;
-  - its __init__ keyword arguments are the keys under `model:` in configs/*.yaml;
-  - it logs every metric named in paper.yaml (reproduction.metrics) with self.log,
-    at epoch level: val_acc, val_loss, train_acc, train_loss.
+  - scaled dot-product attention, softmax(Q K^T / sqrt(d_k)) V           (Section 3.2.1)
+  - multi-head attention with h heads of size d_k (queries, keys), d_v (values) (3.2.2)
+  - position-wise feed-forward, max(0, x W1 + b1) W2 + b2, inner size d_ff       (3.3)
+  - shared embeddings, scaled by sqrt(d_model), tied to the pre-softmax projection (3.4)
+  - sinusoidal positional encoding, or learned positional embeddings (row (E))    (3.5)
+  - post-norm residual sub-layers, LayerNorm(x + Dropout(Sublayer(x)))            (3.1, 5.4)
+  - dropout P_drop on each sub-layer output and on embedding + position sums      (5.4)
+  - label smoothing eps_ls                                                         (5.4)
+  - Adam(0.9, 0.98, 1e-9) and lr = d_model^-0.5 * min(step^-0.5, step * warmup^-1.5) (5.3)
+
+Metrics (per epoch): train_loss / val_loss are plain cross-entropy per target token (no
+smoothing, so configs with different eps_ls compare), val_ppl = exp(val_loss) (the paper's
+per-wordpiece perplexity), val_acc the token accuracy under teacher forcing, and
+val_seq_acc the fraction of dev sentences whose greedy decode is exactly right (our stand-in
+for BLEU; the paper used beam search, we decode greedily).
 """
+
+from __future__ import annotations
+
+import math
 
 import lightning as L
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
+from torch import nn
+from torch.nn import functional as F
 
 # -----------------------------------------------------------------------------
 
 
-class Block(nn.Module):
-    """Pre-norm residual block: x + Dropout(GELU(Linear(LayerNorm(x))))."""
+class MultiHeadAttention(nn.Module):
+    """h heads: head_i = Attention(Q W_i^Q, K W_i^K, V W_i^V); out = Concat(heads) W^O."""
 
-    def __init__(self, dim: int, dropout: float):
+    def __init__(self, d_model: int, h: int, d_k: int, d_v: int) -> None:
         super().__init__()
-        self.ln = nn.LayerNorm(dim)
-        self.fc = nn.Linear(dim, dim)
-        self.drop = nn.Dropout(dropout)
+        self.h, self.d_k, self.d_v = h, d_k, d_v
+        # All heads' projections in one matrix each: W^Q, W^K (d_model -> h*d_k), W^V (-> h*d_v).
+        self.w_q = nn.Linear(d_model, h * d_k)
+        self.w_k = nn.Linear(d_model, h * d_k)
+        self.w_v = nn.Linear(d_model, h * d_v)
+        self.w_o = nn.Linear(h * d_v, d_model)
 
-    def forward(self, x):
-        # x: (B, dim)
-        return x + self.drop(F.gelu(self.fc(self.ln(x))))  # (B, dim)
+    def forward(self, q: torch.Tensor, kv: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        # q: (B, Tq, d_model) queries; kv: (B, Tk, d_model) keys and values
+        # mask: (Tq, Tk) bool, True where attention is allowed (None: everywhere)
+        B, Tq, _ = q.shape
+        Tk = kv.shape[1]
+        Q = self.w_q(q).view(B, Tq, self.h, self.d_k).transpose(1, 2)   # (B, h, Tq, d_k)
+        K = self.w_k(kv).view(B, Tk, self.h, self.d_k).transpose(1, 2)  # (B, h, Tk, d_k)
+        V = self.w_v(kv).view(B, Tk, self.h, self.d_v).transpose(1, 2)  # (B, h, Tk, d_v)
+        att = (Q @ K.transpose(-2, -1)) / math.sqrt(self.d_k)            # (B, h, Tq, Tk)
+        if mask is not None:
+            att = att.masked_fill(~mask, float("-inf"))
+        att = att.softmax(dim=-1)                                        # (B, h, Tq, Tk)
+        out = att @ V                                                    # (B, h, Tq, d_v)
+        out = out.transpose(1, 2).reshape(B, Tq, self.h * self.d_v)      # (B, Tq, h*d_v)
+        return self.w_o(out)                                             # (B, Tq, d_model)
 
 
-class PaperModel(L.LightningModule):
-    def __init__(
-        self,
-        input_dim: int = 16,         # features per example (must match data.input_dim)
-        num_classes: int = 4,        # classes (must match data.num_classes)
-        hidden_dim: int = 64,        # width of the residual stream
-        num_layers: int = 2,         # residual blocks; 0 = input projection + linear head
-        dropout: float = 0.0,
-        label_smoothing: float = 0.0,
-        lr: float = 3e-3,            # AdamW peak learning rate
-        weight_decay: float = 0.0,
-        warmup_steps: int = 0,       # linear warm-up, then constant
-    ):
+class FeedForward(nn.Module):
+    def __init__(self, d_model: int, d_ff: int) -> None:
         super().__init__()
+        self.fc1 = nn.Linear(d_model, d_ff)
+        self.fc2 = nn.Linear(d_ff, d_model)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(F.relu(self.fc1(x)))                             # (B, T, d_model)
+
+
+class EncoderLayer(nn.Module):
+    def __init__(self, d_model: int, h: int, d_k: int, d_v: int, d_ff: int, p_drop: float) -> None:
+        super().__init__()
+        self.attn = MultiHeadAttention(d_model, h, d_k, d_v)
+        self.ff = FeedForward(d_model, d_ff)
+        self.ln1, self.ln2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+        self.drop = nn.Dropout(p_drop)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # x: (B, S, d_model); post-norm as in the paper: LayerNorm(x + Dropout(Sublayer(x)))
+        x = self.ln1(x + self.drop(self.attn(x, x)))
+        return self.ln2(x + self.drop(self.ff(x)))                       # (B, S, d_model)
+
+
+class DecoderLayer(nn.Module):
+    def __init__(self, d_model: int, h: int, d_k: int, d_v: int, d_ff: int, p_drop: float) -> None:
+        super().__init__()
+        self.self_attn = MultiHeadAttention(d_model, h, d_k, d_v)
+        self.cross_attn = MultiHeadAttention(d_model, h, d_k, d_v)
+        self.ff = FeedForward(d_model, d_ff)
+        self.ln1, self.ln2, self.ln3 = (nn.LayerNorm(d_model) for _ in range(3))
+        self.drop = nn.Dropout(p_drop)
+
+    def forward(self, y: torch.Tensor, memory: torch.Tensor, causal: torch.Tensor) -> torch.Tensor:
+        # y: (B, T, d_model) target side; memory: (B, S, d_model) encoder output
+        y = self.ln1(y + self.drop(self.self_attn(y, y, causal)))        # masked self-attention
+        y = self.ln2(y + self.drop(self.cross_attn(y, memory)))          # encoder-decoder attention
+        return self.ln3(y + self.drop(self.ff(y)))                       # (B, T, d_model)
+
+
+def sinusoid_table(max_len: int, d_model: int) -> torch.Tensor:
+    """PE(pos, 2i) = sin(pos / 10000^(2i/d_model)), PE(pos, 2i+1) = cos(...): (max_len, d_model)."""
+    pos = torch.arange(max_len, dtype=torch.float32)[:, None]              # (P, 1)
+    div = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float32) * (-math.log(10000.0) / d_model))
+    pe = torch.zeros(max_len, d_model)
+    pe[:, 0::2] = torch.sin(pos * div)
+    pe[:, 1::2] = torch.cos(pos * div)[:, : d_model // 2]
+    return pe
+
+
+def noam_lambda(d_model: int, warmup_steps: int, factor: float):
+    """lr(step) = factor * d_model^-0.5 * min(step^-0.5, step * warmup^-1.5), step from 1."""
+    def f(step: int) -> float:
+        s = step + 1                                                     # LambdaLR counts from 0
+        return factor * d_model ** -0.5 * min(s ** -0.5, s * warmup_steps ** -1.5)
+    return f
+
+
+# -----------------------------------------------------------------------------
+
+
+class Transformer(L.LightningModule):
+    def __init__(self, vocab_size: int = 16, max_len: int = 64, N: int = 2, d_model: int = 64,
+                 d_ff: int = 256, h: int = 8, d_k: int = 8, d_v: int = 8, p_drop: float = 0.1,
+                 eps_ls: float = 0.1, positional: str = "sinusoid", warmup_steps: int = 200,
+                 lr_factor: float = 1.0, beta1: float = 0.9, beta2: float = 0.98,
+                 adam_eps: float = 1e-9) -> None:
+        super().__init__()
+        if positional not in ("sinusoid", "learned"):
+            raise ValueError(f"positional must be 'sinusoid' or 'learned', not {positional!r}")
+        if min(N, d_model, d_ff, h, d_k, d_v, warmup_steps) < 1:
+            raise ValueError("N, d_model, d_ff, h, d_k, d_v and warmup_steps must be positive")
+        if not (0.0 <= p_drop < 1.0 and 0.0 <= eps_ls < 1.0):
+            raise ValueError(f"p_drop and eps_ls must be in [0, 1), got {p_drop}, {eps_ls}")
         self.save_hyperparameters()
-        self.inp = nn.Linear(input_dim, hidden_dim)
-        self.blocks = nn.ModuleList([Block(hidden_dim, dropout) for _ in range(num_layers)])
-        self.ln_f = nn.LayerNorm(hidden_dim)
-        self.head = nn.Linear(hidden_dim, num_classes)
+        self.bos = vocab_size                                            # data.py's <bos> id
+        # One embedding for source, target and output words (the paper shares all three).
+        self.embed = nn.Embedding(vocab_size + 1, d_model)
+        nn.init.normal_(self.embed.weight, std=d_model ** -0.5)
+        if positional == "sinusoid":
+            self.register_buffer("pe", sinusoid_table(max_len, d_model), persistent=False)
+        else:
+            self.pos_embed = nn.Embedding(max_len, d_model)
+        self.drop = nn.Dropout(p_drop)
+        self.encoder = nn.ModuleList([EncoderLayer(d_model, h, d_k, d_v, d_ff, p_drop) for _ in range(N)])
+        self.decoder = nn.ModuleList([DecoderLayer(d_model, h, d_k, d_v, d_ff, p_drop) for _ in range(N)])
 
-    def forward(self, x):
-        # x: (B, input_dim)
-        h = self.inp(x)  # (B, hidden_dim)
-        for block in self.blocks:
-            h = block(h)  # (B, hidden_dim)
-        return self.head(self.ln_f(h))  # logits: (B, num_classes)
+    # -- the network -----------------------------------------------------------------------
+    def _embed(self, tokens: torch.Tensor) -> torch.Tensor:
+        # tokens: (B, T) ids -> (B, T, d_model): sqrt(d_model) * E[token] + position, then dropout
+        T = tokens.shape[1]
+        pos = self.pe[:T] if self.hparams.positional == "sinusoid" else self.pos_embed.weight[:T]
+        return self.drop(self.embed(tokens) * math.sqrt(self.hparams.d_model) + pos)
 
-    def _shared_step(self, batch, stage: str):
-        x, y = batch  # x: (B, input_dim) float, y: (B,) long
-        logits = self(x)  # (B, num_classes)
-        loss = F.cross_entropy(logits, y, label_smoothing=self.hparams.label_smoothing)
-        acc = (logits.argmax(dim=-1) == y).float().mean()
-        # Epoch-level values are what repro's summaries use.
-        self.log(f"{stage}_loss", loss, on_step=False, on_epoch=True, prog_bar=stage == "val")
-        self.log(f"{stage}_acc", acc, on_step=False, on_epoch=True, prog_bar=stage == "val")
-        return loss
+    def encode(self, src: torch.Tensor) -> torch.Tensor:
+        x = self._embed(src)                                             # (B, S, d_model)
+        for layer in self.encoder:
+            x = layer(x)
+        return x                                                         # (B, S, d_model)
 
-    def training_step(self, batch, batch_idx):
-        return self._shared_step(batch, "train")
+    def decode(self, y_in: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
+        T = y_in.shape[1]
+        causal = torch.ones(T, T, dtype=torch.bool, device=y_in.device).tril()  # (T, T)
+        y = self._embed(y_in)                                            # (B, T, d_model)
+        for layer in self.decoder:
+            y = layer(y, memory, causal)
+        return y @ self.embed.weight[: self.hparams.vocab_size].T        # logits: (B, T, V)
 
-    def validation_step(self, batch, batch_idx):
-        self._shared_step(batch, "val")
+    def forward(self, src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
+        # src, tgt: (B, L) word ids; the decoder sees <bos> + tgt[:, :-1] (teacher forcing)
+        bos = torch.full_like(tgt[:, :1], self.bos)
+        y_in = torch.cat([bos, tgt[:, :-1]], dim=1)                      # (B, L)
+        return self.decode(y_in, self.encode(src))                       # (B, L, V)
+
+    @torch.no_grad()
+    def greedy(self, src: torch.Tensor, length: int) -> torch.Tensor:
+        """Greedy decode of `length` words: (B, S) -> (B, length)."""
+        memory = self.encode(src)
+        y = torch.full((src.shape[0], 1), self.bos, dtype=torch.long, device=src.device)
+        for _ in range(length):
+            nxt = self.decode(y, memory)[:, -1].argmax(-1, keepdim=True)  # (B, 1)
+            y = torch.cat([y, nxt], dim=1)
+        return y[:, 1:]
+
+    # -- training --------------------------------------------------------------------------
+    def _losses(self, src: torch.Tensor, tgt: torch.Tensor):
+        logits = self(src, tgt)                                          # (B, L, V)
+        flat, gold = logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1)
+        smoothed = F.cross_entropy(flat, gold, label_smoothing=self.hparams.eps_ls)
+        plain = F.cross_entropy(flat, gold)                              # what perplexity is of
+        acc = (logits.argmax(-1) == tgt).float().mean()
+        return smoothed, plain, acc
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        src, tgt = batch
+        smoothed, plain, acc = self._losses(src, tgt)
+        self.log("train_loss", plain.detach(), on_step=False, on_epoch=True)
+        self.log("train_acc", acc, on_step=False, on_epoch=True)
+        return smoothed                                                  # the objective
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        src, tgt = batch
+        _, plain, acc = self._losses(src, tgt)
+        seq_acc = (self.greedy(src, tgt.shape[1]) == tgt).all(dim=1).float().mean()
+        self.log("val_loss", plain)
+        self.log("val_ppl", plain.exp())
+        self.log("val_acc", acc)
+        self.log("val_seq_acc", seq_acc)
 
     def configure_optimizers(self):
-        opt = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
-        warmup = max(int(self.hparams.warmup_steps), 0)
-        # step -> multiplier of lr: linear warm-up over `warmup` steps, then 1.
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: min(1.0, (step + 1) / (warmup + 1)))
+        hp = self.hparams
+        opt = torch.optim.Adam(self.parameters(), lr=1.0, betas=(hp.beta1, hp.beta2), eps=hp.adam_eps)
+        # lr=1.0 times the lambda = the paper's schedule exactly.
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, noam_lambda(hp.d_model, hp.warmup_steps, hp.lr_factor))
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

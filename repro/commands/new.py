@@ -10,7 +10,8 @@ from typing import Any
 
 import click
 
-from ..errors import ArxivIdError, FetchError, NotFoundError, PaperFolderError, ReproError, UsageError
+from ..errors import (ArxivIdError, FetchError, NotFoundError, PaperFolderError, ReproError,
+                      SourceArchiveError, UsageError)
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}")
 
@@ -24,7 +25,7 @@ def _warn(msg: str) -> None:
 
 
 @click.command("new")
-@click.argument("paper_id", metavar="ARXIV_ID", required=False)
+@click.argument("paper_id", metavar="[ARXIV_ID]", required=False)
 @click.option("--pdf", "pdf_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Use this PDF instead of downloading it.")
 @click.option("--source", "source_file", type=click.Path(path_type=Path),
@@ -128,9 +129,15 @@ def _build(aid: Any, folder: str, pdf_file: Path | None, source_file: Path | Non
     with tempfile.TemporaryDirectory(prefix="repro-src-") as tmpdir:
         tex = None
         if src is not None:
-            root = extract_source(src.path, Path(tmpdir) / "src")
+            try:
+                root = extract_source(src.path, Path(tmpdir) / "src")
+            except SourceArchiveError as e:
+                if source_file is not None:
+                    raise  # the user's own file: their mistake to fix
+                _warn(f"arXiv's LaTeX source was not used: {e}")
+                root = None
             tex = read_source_tex(root) if root is not None else None
-            if tex is None:
+            if root is not None and tex is None:
                 _warn("the source has no LaTeX file; tables come from the PDF only")
 
         pages = pdf_pages(pdf.path) if pdf is not None else None

@@ -22,8 +22,18 @@ from .common import paper_argument, parse_int_list, results_option, results_root
 @click.option("--dry-run", is_flag=True, help="Print the plan (what runs, what is cached) and exit.")
 @click.option("--wait", "wait_lock", is_flag=True, help="If another `repro run` holds this paper, wait for it instead of refusing.")
 @click.option("--no-site", is_flag=True, help="Do not render the report and site afterwards.")
+@click.option("--executor", type=click.Choice(["local", "slurm"]), default="local", show_default=True,
+              help="Where runs go: this machine, or a SLURM cluster through submitit.")
+@click.option("--partition", metavar="NAME", help="SLURM partition.")
+@click.option("--time", "time_min", type=click.IntRange(min=1), metavar="MINUTES", help="SLURM time limit per run (default: resources.timeout_s, else 60).")
+@click.option("--gpus-per-run", type=click.IntRange(min=0), help="SLURM GPUs per run (default: trainer.devices when the config asks for GPUs).")
+@click.option("--cpus-per-run", type=click.IntRange(min=1), help="SLURM CPUs per run (default: resources.cpus, else 1).")
+@click.option("--account", metavar="NAME", help="SLURM account to charge.")
+@click.option("--sbatch", "sbatch_flags", multiple=True, metavar="FLAG", help="Extra sbatch flag, e.g. --sbatch=--qos=high (repeatable).")
+@click.option("--no-wait", is_flag=True, help="SLURM: submit and return at once; follow with `repro status`.")
 @results_option
-def run(paper: Path, only, seeds, workers, devices, runs_per_device, timeout_s, dry_run, wait_lock, no_site, results) -> int:
+def run(paper: Path, only, seeds, workers, devices, runs_per_device, timeout_s, dry_run, wait_lock, no_site,
+        executor, partition, time_min, gpus_per_run, cpus_per_run, account, sbatch_flags, no_wait, results) -> int:
     """Run baseline, method and every ablation of PAPER over its seeds.
 
     \b
@@ -37,6 +47,8 @@ def run(paper: Path, only, seeds, workers, devices, runs_per_device, timeout_s, 
       repro run papers/1611.03530
       repro run papers/1611.03530 --only method --seeds 0
       repro run papers/1611.03530 --dry-run
+      repro run papers/1611.03530 --devices 0,1 --runs-per-device 4
+      repro run papers/1611.03530 --executor slurm --partition gpu --gpus-per-run 1 --time 30 --no-wait
     """
     from ..envinfo import git_state
     from ..lock import paper_lock
@@ -48,8 +60,16 @@ def run(paper: Path, only, seeds, workers, devices, runs_per_device, timeout_s, 
     results_root = results_root_for(p.root, results)
     seed_list = parse_int_list(seeds, "--seeds")
     device_list = [d.strip() for d in devices.split(",") if d.strip()] if devices else None
+    if no_wait and executor != "slurm":
+        raise UsageError("--no-wait needs --executor slurm", hint="local runs live in this process: it must wait for them")
     planned = plan(p, results_root, only=split_names(only), seeds=seed_list, git=git_state(p.root))
     todo = [r for r in planned if r.action != CACHED]
+    if executor == "slurm":
+        from ..executors.slurm import SlurmOptions
+
+        slurm_opts = SlurmOptions(partition=partition, time_min=time_min, gpus_per_run=gpus_per_run,
+                                  cpus_per_run=cpus_per_run, account=account, extra=list(sbatch_flags))
+        todo = _not_already_on_slurm(todo, results_root / p.id)
 
     if dry_run:
         _print_plan(planned)
@@ -60,12 +80,20 @@ def run(paper: Path, only, seeds, workers, devices, runs_per_device, timeout_s, 
             click.echo(f"nothing to do: all {len(planned)} runs of {p.id} are cached ({time.monotonic() - t0:.2f} s)")
         else:
             click.echo(f"{p.id}: {len(todo)} to run, {len(planned) - len(todo)} cached")
-            jobs = _execute([r.spec for r in todo], workers, device_list, runs_per_device, timeout_s)
+            if executor == "slurm":
+                jobs = _execute_slurm([r.spec for r in todo], results_root / p.id, slurm_opts, wait=not no_wait)
+                if no_wait:
+                    click.echo(f"submitted; follow with: repro status {paper}")
+                    return 0
+            else:
+                jobs = _execute([r.spec for r in todo], workers, device_list, runs_per_device, timeout_s)
             failed = [j for j in jobs if j.state != "finished"]
             if failed:
                 if not no_site:
                     _publish(p, results_root)
-                lines = "\n".join(f"  {j.state:9s} {j.name}: {(j.summary or {}).get('error')}\n            log: {j.log_path}" for j in failed)
+                lines = "\n".join(
+                    f"  {j.state:9s} {j.name}: {(j.summary or {}).get('error')}\n            log: {j.log_path}"
+                    + "".join(f"\n            scheduler log: {x}" for x in j.extra_logs) for j in failed)
                 raise RunsFailed(
                     f"{len(failed)} of {len(jobs)} runs did not finish:\n{lines}",
                     hint="read the logs above; rerunning `repro run` retries only these runs",
@@ -88,11 +116,11 @@ def _execute(specs, workers, devices, runs_per_device, timeout_s):
     from ..progress import SweepProgress
 
     slots = make_slots(workers=workers, devices=devices, runs_per_device=runs_per_device)
-    if len(slots) > len(specs):
-        slots = slots[: len(specs)]
+    if len(slots) > len(specs) and not any(s.devices for s in slots):
+        slots = slots[: len(specs)]  # GPU slots stay: a DDP run needs every device to be known
     if not slots:
         raise UsageError("no run slots: --devices named no GPU")
-    ex = LocalExecutor(slots, default_timeout_s=timeout_s)
+    ex = LocalExecutor(slots, default_timeout_s=timeout_s, runs_per_device=runs_per_device)
     click.echo(ex.describe())
     jobs = [ex.submit(s) for s in specs]
     try:
@@ -101,6 +129,38 @@ def _execute(specs, workers, devices, runs_per_device, timeout_s):
                 progress.update(ex.poll(0.5))
     finally:
         ex.shutdown()
+    return jobs
+
+
+def _not_already_on_slurm(todo, paper_results: Path):
+    """Leave out runs whose SLURM job (from an earlier --no-wait) is still queued or running."""
+    from ..executors.slurm import job_state, read_jobs, squeue_states
+
+    known = read_jobs(paper_results)
+    mine = {r.spec.name: known[r.spec.name] for r in todo
+            if r.spec.name in known and known[r.spec.name].get("cache_key") == r.spec.cache_key}
+    states = squeue_states([v["job_id"] for v in mine.values()]) or {}
+    active = {n for n, v in mine.items() if job_state(states.get(v["job_id"])) is not None}
+    for n in sorted(active):
+        click.echo(f"  {n}: already on SLURM as job {mine[n]['job_id']}, not submitted again")
+    return [r for r in todo if r.spec.name not in active]
+
+
+def _execute_slurm(specs, paper_results: Path, options, *, wait: bool):
+    from ..executors.slurm import SlurmExecutor, slurm_folder
+    from ..progress import SweepProgress
+
+    ex = SlurmExecutor(slurm_folder(paper_results), options)
+    click.echo(ex.describe())
+    jobs = [ex.submit(s) for s in specs]
+    ex.flush()
+    ids = sorted({j.job_id.split("_")[0] for j in jobs if j.job_id})
+    click.echo(f"submitted {len(jobs)} run(s) as SLURM job array {', '.join(ids)}")
+    if not wait:
+        return jobs
+    with SweepProgress(jobs) as progress:
+        while not all(j.done for j in jobs):
+            progress.update(ex.poll(2.0))
     return jobs
 
 

@@ -135,8 +135,9 @@ def latex_to_text(s: str) -> tuple[str, bool]:
     while i < len(s):
         c = s[i]
         if c == "\\":
-            m = re.match(r"\\([A-Za-z]+)\*?|\\(.)", s[i:])
-            assert m is not None
+            m = re.match(r"\\([A-Za-z]+)\*?|\\(.)", s[i:], re.S)
+            if m is None:  # a lone backslash at the very end: nothing to typeset
+                break
             name = m.group(1) or m.group(2)
             i += m.end()
             if name in ("\\", "newline", "linebreak", "par"):

@@ -1,0 +1,336 @@
+"""`repro site`: links and images resolve, hostile metadata is escaped, plots are incremental."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from conftest import REPO, run_repro
+from site_synth import HOSTILE, make_paper, make_results
+
+from repro.errors import ReproError
+from repro.site import plots as site_plots
+from repro.site.build import SiteError, build_site
+from repro.site.markdown import render_markdown, safe_url
+
+# What a page may contain: anything else (an <img onerror>, an <iframe>) came from data.
+ALLOWED_TAGS = {
+    "html", "head", "meta", "title", "link", "style", "body", "header", "nav", "main", "footer", "section",
+    "h1", "h2", "h3", "h4", "h5", "h6", "p", "a", "span", "div", "strong", "em", "code", "pre", "ul", "ol",
+    "li", "table", "thead", "tbody", "tr", "th", "td", "figure", "figcaption", "img", "details", "summary",
+    "blockquote", "hr", "br", "script",
+}
+
+
+class Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.ids: set[str] = set()
+        self.scripts = 0
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        if a.get("id"):
+            self.ids.add(a["id"])
+        if tag == "script":
+            self.scripts += 1
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(path: Path) -> Page:
+    p = Page()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p
+
+
+def check_site(site: Path) -> dict[str, int]:
+    """Every internal link and image of every page resolves; images have alt text."""
+    pages = sorted(site.rglob("*.html"))
+    assert pages
+    parsed = {p: parse(p) for p in pages}
+    n_links = n_imgs = 0
+    for page, doc in parsed.items():
+        assert doc.scripts == 1, f"{page}: only the sort script may be a <script>"
+        for tag, attrs in doc.tags:
+            assert tag in ALLOWED_TAGS, f"{page}: unexpected <{tag}>"
+            assert not any(k.startswith("on") for k in attrs), f"{page}: event handler on <{tag}>"
+            ref = attrs.get("href") if tag in ("a", "link") else attrs.get("src") if tag == "img" else None
+            if tag == "img":
+                n_imgs += 1
+                assert (attrs.get("alt") or "").strip(), f"{page}: <img> without alt"
+            if ref is None:
+                continue
+            parts = urlsplit(ref)
+            if parts.scheme in ("http", "https"):
+                assert tag == "a", f"{page}: external resource {ref}"
+                continue
+            if parts.scheme == "data":
+                assert tag == "link"
+                continue
+            assert parts.scheme == "", f"{page}: unsafe link {ref!r}"
+            target = page if not parts.path else (page.parent / unquote(parts.path)).resolve()
+            assert target.is_file(), f"{page}: broken link {ref}"
+            assert site.resolve() in target.parents or target == site.resolve(), f"{page}: link leaves the site: {ref}"
+            if parts.fragment and target.suffix == ".html":
+                assert unquote(parts.fragment) in parsed[target if target in parsed else page].ids, f"{page}: no #{parts.fragment}"
+            n_links += 1
+    return {"pages": len(pages), "links": n_links, "images": n_imgs}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    make_paper(tmp_path, "2001.00001")
+    make_results(tmp_path, "2001.00001", failed=(("wide", 3),))
+    make_paper(tmp_path, "2001.00002", configs=("baseline", "method"))
+    make_results(tmp_path, "2001.00002", configs=("baseline", "method"), seeds=(0, 1, 2))
+    return tmp_path
+
+
+def build(root: Path, **kw) -> Path:
+    return build_site(root / "papers", root / "results", root / "site", jobs=1, **kw)
+
+
+def test_synthetic_site_links_images_and_content(project: Path) -> None:
+    index = build(project)
+    assert index == project / "site" / "index.html"
+    counts = check_site(project / "site")
+    assert counts["pages"] == 3
+    # Per paper: curves and bars for 2 metrics, claimed vs reproduced.
+    assert counts["images"] == 10
+    page = (project / "site" / "papers" / "2001.00001" / "index.html").read_text()
+    assert "reproduced" in page and "not run" in page and "WMT14 is not part of the proxy" in page
+    assert "Proxy reproduction" in page and "tiny MLP on synthetic blobs" in page
+    # The failed run is listed, never averaged in, and its log is copied into the site.
+    assert "1 run did not finish" in page and "ValueError: deliberate crash" in page
+    log = project / "site" / "papers" / "2001.00001" / "runs" / "wide" / "seed-3" / "run.log.txt"
+    assert "deliberate crash" in log.read_text()
+    assert (log.parent / "config.yaml.txt").read_text().startswith("data:")
+    idx = index.read_text()
+    assert 'href="https://arxiv.org/abs/2001.00001v1"' in idx
+    assert 'href="papers/2001.00001/index.html"' in idx
+    row = json.loads((project / "site" / "_index" / "2001.00001.json").read_text())
+    assert row["counts"]["not run"] == 1 and row["n_runs"] == 20 and row["n_failed"] == 1
+
+
+def test_hostile_metadata_renders_as_text(tmp_path: Path) -> None:
+    bad_cfg = 'x"><img src=q onerror=alert(2)>'
+    make_paper(tmp_path, "2002.00001", title=HOSTILE, configs=("baseline", "method", bad_cfg), meta_extra={
+        "authors": ["<img src=x onerror=alert(1)>", "Eve"],
+        "abstract": "<iframe src='javascript:alert(3)'></iframe>",
+        "links": {"code": ["javascript:alert(1)", "https://github.com/ok/repo", "data:text/html,<script>x</script>"]},
+        "reproduction": {"seeds": [0, 1], "metrics": {"test_acc": {"goal": "max"}}, "baseline": "baseline",
+                         "proxy": "</p><script>alert(4)</script>"},
+    }, metrics={"test_acc": "max"}, claims=[
+        {"id": "evil", "text": HOSTILE, "kind": "value", "config": "method", "metric": "test_acc", "value": 0.9,
+         "source": {"table": "<b>1</b>", "caption": "<script>alert(5)</script>"}},
+    ])
+    make_results(tmp_path, "2002.00001", configs=("baseline", "method", bad_cfg), seeds=(0, 1), metrics=("test_acc",),
+                 log_text="<script>alert(6)</script>\n")
+    report = tmp_path / "results" / "2002.00001" / "report.md"
+    report.write_text("# Report\n\n<script>alert(7)</script>\n\n[click](javascript:alert(8)) and "
+                      "[arxiv](https://arxiv.org/abs/2002.00001)\n\n| a | b |\n|---|---|\n| <b>x</b> | 1 |\n")
+    build(tmp_path)
+    check_site(tmp_path / "site")
+    for page in (tmp_path / "site").rglob("*.html"):
+        html = page.read_text()
+        assert "<script>alert" not in html and "<iframe" not in html and "<img src=x" not in html
+        assert 'href="javascript:' not in html and 'href="data:text' not in html
+    page = (tmp_path / "site" / "papers" / "2002.00001" / "index.html").read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page          # the title, as text
+    assert "javascript:alert(1)" in page                               # shown, not linked
+    assert 'href="https://github.com/ok/repo"' in page                 # a real link stays a link
+    assert "&lt;script&gt;alert(7)&lt;/script&gt;" in page             # raw HTML in the report
+    assert "[click](javascript:alert(8))" in page and 'href="https://arxiv.org/abs/2002.00001"' in page
+    assert "<table>" in page and "&lt;b&gt;x&lt;/b&gt;" in page       # markdown table, cell escaped
+    # The config whose name is markup is a quoted path, its log copied and escaped nowhere as HTML.
+    copied = tmp_path / "site" / "papers" / "2002.00001" / "runs" / bad_cfg / "seed-0" / "run.log.txt"
+    assert copied.read_text() == "<script>alert(6)</script>\n"
+    index = (tmp_path / "site" / "index.html").read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index and "<script>alert" not in index
+
+
+def test_plots_are_redrawn_only_when_inputs_change(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn: list[str] = []
+    real = site_plots._draw_chunk
+
+    def spy(items):
+        drawn.extend(Path(p).name for _, p, _, _ in items)
+        return real(items)
+
+    monkeypatch.setattr(site_plots, "_draw_chunk", spy)
+    build(project)
+    assert len(drawn) == 10
+    svgs = sorted((project / "site").rglob("*.svg"))
+    before = {p: p.stat().st_mtime_ns for p in svgs}
+    assert all(p.with_name(p.name + ".sha256").is_file() for p in svgs)
+    drawn.clear()
+    build(project)
+    assert drawn == []
+    assert {p: p.stat().st_mtime_ns for p in svgs} == before
+    # One run's learning curve changes: only that paper's curves of that data are redrawn.
+    m = project / "results" / "2001.00002" / "method" / "seed-0" / "metrics.jsonl"
+    m.write_text(m.read_text() + json.dumps({"kind": "epoch", "epoch": 10, "step": 110, "test_acc": 0.99, "train_loss": 0.01}) + "\n")
+    build(project)
+    assert sorted(drawn) == sorted(p.name for p in svgs if "2001.00002" in str(p) and p.name.startswith("curves-"))
+    # A finished run's final value changes: its bars (and claim plot) are redrawn, not the other paper's.
+    drawn.clear()
+    s = project / "results" / "2001.00002" / "method" / "seed-1" / "summary.json"
+    data = json.loads(s.read_text())
+    data["final"]["test_acc"] = 0.1
+    s.write_text(json.dumps(data))
+    build(project)
+    assert "claims.svg" in drawn and any(n.startswith("bars-test_acc") for n in drawn)
+    assert not any(n.startswith("curves") for n in drawn)
+
+
+def test_only_rebuilds_one_paper_and_keeps_the_index_whole(project: Path) -> None:
+    build(project)
+    other = project / "site" / "papers" / "2001.00001" / "index.html"
+    other_before = other.stat().st_mtime_ns
+    s = project / "results" / "2001.00002" / "baseline" / "seed-0" / "summary.json"
+    data = json.loads(s.read_text())
+    data["status"] = "diverged"
+    s.write_text(json.dumps(data))
+    build(project, only=["2001.00002"])
+    assert other.stat().st_mtime_ns == other_before
+    page = (project / "site" / "papers" / "2001.00002" / "index.html").read_text()
+    assert "diverged" in page
+    index = (project / "site" / "index.html").read_text()
+    assert "papers/2001.00001/index.html" in index and "papers/2001.00002/index.html" in index
+    with pytest.raises(SiteError) as e:
+        build(project, only=["9999.99999"])
+    assert "9999.99999" in e.value.message and e.value.hint
+
+
+def test_only_builds_papers_never_rendered(project: Path) -> None:
+    build(project, only=["2001.00002"])
+    # The index never links to a page that does not exist.
+    check_site(project / "site")
+    assert (project / "site" / "papers" / "2001.00001" / "index.html").is_file()
+
+
+def test_refuses_a_folder_it_did_not_make(tmp_path: Path, project: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "index.html").write_text("my own page")
+    with pytest.raises(SiteError) as e:
+        build_site(project / "papers", project / "results", out)
+    assert e.value.where == str(out) and e.value.hint
+    assert (out / "index.html").read_text() == "my own page"
+
+
+def test_pages_of_removed_papers_are_pruned(project: Path) -> None:
+    build(project)
+    import shutil
+
+    shutil.rmtree(project / "papers" / "2001.00002")
+    build(project)
+    assert not (project / "site" / "papers" / "2001.00002").exists()
+    assert "2001.00002" not in (project / "site" / "index.html").read_text()
+    check_site(project / "site")
+
+
+def test_a_broken_paper_gets_an_error_page_not_a_crash(project: Path) -> None:
+    (project / "papers" / "2001.00002" / "claims.yaml").write_text("claims:\n  - id: x\n    kind: valeu\n")
+    build(project)
+    page = (project / "site" / "papers" / "2001.00002" / "index.html").read_text()
+    assert "could not be judged" in page and "valeu" in page and "claims.yaml:3" in page
+    row = json.loads((project / "site" / "_index" / "2001.00002.json").read_text())
+    assert row["group"] == "error"
+    assert "Could not be read" in (project / "site" / "index.html").read_text()
+    check_site(project / "site")
+
+
+def test_big_logs_are_cut_to_their_tail(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from repro.site import build as b
+
+    monkeypatch.setattr(b, "MAX_LOG_BYTES", 50)
+    log = project / "results" / "2001.00002" / "method" / "seed-0" / "run.log"
+    log.write_text("x" * 500 + "\nTraceback: the end\n")
+    build(project)
+    copied = (project / "site" / "papers" / "2001.00002" / "runs" / "method" / "seed-0" / "run.log.txt").read_text()
+    assert copied.startswith("[repro site: log cut") and copied.endswith("Traceback: the end\n")
+    assert len(copied) < 200
+
+
+def test_markdown_subset_is_safe() -> None:
+    html = str(render_markdown(
+        "# Title <b>\n\nText with `<code>` and **bold** and *em*.\n\n- one\n- two [a](https://x.org/?a=1&b=2)\n\n"
+        "1. first\n2. second\n\n```\n<script>x</script>\n```\n\n| h | i |\n| --- | --- |\n| a \\| b | [j](javascript:alert(1)) |\n\n"
+        "> quote <i>\n\n<div onclick=x>raw</div>\n"))
+    assert "<h2>Title &lt;b&gt;</h2>" in html
+    assert "<code>&lt;code&gt;</code>" in html and "<strong>bold</strong>" in html and "<em>em</em>" in html
+    assert "<ul><li>one</li>" in html and '<a href="https://x.org/?a=1&amp;b=2"' in html
+    assert "<ol><li>first</li><li>second</li></ol>" in html
+    assert "<pre><code>&lt;script&gt;x&lt;/script&gt;</code></pre>" in html
+    assert "<td>a | b</td>" in html and "[j](javascript:alert(1))" in html and 'href="javascript' not in html
+    assert "&lt;div onclick=x&gt;raw&lt;/div&gt;" in html and "<div onclick" not in html
+    assert "<blockquote>quote &lt;i&gt;</blockquote>" in html
+
+
+@pytest.mark.parametrize("url,ok", [
+    ("https://arxiv.org/abs/1", True), ("http://x.org", True), ("javascript:alert(1)", False),
+    ("JaVaScRiPt:alert(1)", False), (" javascript:alert(1)", False), ("data:text/html,x", False),
+    ("//evil.org/x", False), ("https:///nohost", False), ("https://a.org/ x", False), (None, False),
+])
+def test_safe_url(url, ok) -> None:
+    assert (safe_url(url) is not None) == ok
+
+
+def test_no_heavy_imports_and_no_matplotlib_when_nothing_changed(project: Path) -> None:
+    code = (
+        "import sys; from pathlib import Path; from repro.site.build import build_site\n"
+        f"r = Path({str(project)!r})\n"
+        "build_site(r / 'papers', r / 'results', r / 'site', jobs=1)\n"
+        "print('matplotlib' in sys.modules, 'torch' in sys.modules, 'lightning' in sys.modules)\n"
+    )
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.split() == ["True", "False", "False"]
+    second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.split() == ["False", "False", "False"]
+
+
+def test_cli_prints_the_index_path(project: Path) -> None:
+    r = run_repro("site", "--out", "public", cwd=project)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("site: ") and str(project / "public" / "index.html") in r.stdout
+    check_site(project / "public")
+    r = run_repro("site", "--papers", "nope", cwd=project)
+    assert r.returncode == 2 and "no papers folder" in r.stderr and "hint:" in r.stderr
+    (project / "public2").mkdir()
+    (project / "public2" / "notes.txt").write_text("mine")
+    r = run_repro("site", "--out", "public2", cwd=project)
+    assert r.returncode == 2 and "not made by `repro site`" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_shipped_papers(tmp_path: Path) -> None:
+    from repro.paper import find_papers
+
+    if not find_papers(REPO / "papers"):
+        pytest.skip("no shipped paper has a paper.yaml yet")
+    index = build_site(REPO / "papers", REPO / "results", tmp_path / "site", jobs=1)
+    counts = check_site(tmp_path / "site")
+    assert counts["pages"] == len(find_papers(REPO / "papers")) + 1
+    for p in find_papers(REPO / "papers"):
+        assert f"papers/{p.name}/index.html" in index.read_text()
+    # The site is self-contained: nothing in it points back into the repository.
+    for page in (tmp_path / "site").rglob("*.html"):
+        assert str(REPO / "results") not in page.read_text()
+
+
+def test_site_error_is_a_repro_error() -> None:
+    assert issubclass(SiteError, ReproError)
