@@ -8,10 +8,12 @@ function and its arguments must be picklable (a module-level function).
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import traceback
+from pathlib import Path
 from typing import Any, Callable
 
 from .errors import ReproError
@@ -94,9 +96,13 @@ def run_sandboxed(func: Callable[..., Any], *args: Any, timeout_s: float = 60.0,
                    for x in (list(sys.path), (memory_mb, cpu_s), (func, args, kwargs)))
     # A fresh interpreter (not fork): no inherited threads, locks or copy of our memory, and
     # no dependence on how the parent's __main__ was started (multiprocessing's spawn has that).
+    # The child must find this very `repro` package, however the parent found it.
+    pkg_parent = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (pkg_parent, env.get("PYTHONPATH")) if p)
     proc = subprocess.Popen(
         [sys.executable, "-c", "from repro.sandbox import _child_main; _child_main()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
     )
     try:
         out, err = proc.communicate(job, timeout=timeout_s)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
+import secrets
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -285,15 +285,16 @@ def write_scaffold(papers_dir: str | Path, data: ScaffoldData, *, force: bool = 
         )
     files, claims, ablations = render_files(data)
     papers_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{data.folder}.tmp-", dir=papers_dir))
+    # Not mkdtemp: its 0700 mode would stick to the paper folder after the rename.
+    tmp = papers_dir / f".{data.folder}.tmp-{secrets.token_hex(6)}"
+    tmp.mkdir()
     old: Path | None = None
     try:
         for rel, text in files.items():
             atomic_write_text(tmp / rel, text)
         (tmp / "configs" / "ablations").mkdir(parents=True, exist_ok=True)
         if target.exists() or target.is_symlink():
-            old = Path(tempfile.mkdtemp(prefix=f".{data.folder}.old-", dir=papers_dir))
-            old.rmdir()
+            old = papers_dir / f".{data.folder}.old-{secrets.token_hex(6)}"
             target.rename(old)
         tmp.rename(target)
     except BaseException:

@@ -191,7 +191,7 @@ def test_connection_refused_is_a_network_failure(tmp_path):
                 cache_dir=tmp_path, timeout_s=1, retries=1, backoff_s=0.01, delay_s=0)
     with pytest.raises(FetchError) as e:
         f.metadata(parse_arxiv_id("1605.08386"))
-    assert "could not connect" in e.value.message and "--offline" in e.value.hint
+    assert "refused the connection" in e.value.message and "--offline" in e.value.hint
     assert not (tmp_path / "arxiv").exists()
 
 

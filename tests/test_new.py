@@ -180,6 +180,16 @@ def test_new_imports_no_torch():
 
 # -- existing folders -----------------------------------------------------------------------
 
+def test_folder_mode_follows_the_umask(transformer_folder):
+    import os
+    import stat
+
+    umask = os.umask(0)
+    os.umask(umask)
+    mode = stat.S_IMODE(transformer_folder.stat().st_mode)
+    assert mode == 0o777 & ~umask
+
+
 def test_existing_folder_is_kept_unless_force(transformer_folder, paper_files, tmp_path, monkeypatch, capsys):
     pdf, tex = paper_files
     (transformer_folder / "model.py").write_text("# my edits\n")

@@ -125,7 +125,7 @@ def test_synthetic_site_links_images_and_content(project: Path) -> None:
 
 
 def test_hostile_metadata_renders_as_text(tmp_path: Path) -> None:
-    bad_cfg = 'x"><img src=q onerror=alert(2)>'
+    bad_cfg = 'x"><img src=q onerror=alert(2)>$\\nope{$'
     make_paper(tmp_path, "2002.00001", title=HOSTILE, configs=("baseline", "method", bad_cfg), meta_extra={
         "authors": ["<img src=x onerror=alert(1)>", "Eve"],
         "abstract": "<iframe src='javascript:alert(3)'></iframe>",

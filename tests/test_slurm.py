@@ -119,7 +119,16 @@ def test_requeued_job_resumes_and_failed_job_shows_its_stderr(cluster, tmp_path)
             return (slow / "checkpoints" / "last.ckpt").exists() and m.exists() and m.read_text().count('"kind": "epoch"') >= 2
         wait_for(mid_run, 90, "the slow run's second checkpoint")
         env = {**os.environ, **cluster.env()}
-        subprocess.run(["scontrol", "requeue", jobs["slow/seed-0"]["job_id"]], env=env, check=True, timeout=30)
+        slow_id = jobs["slow/seed-0"]["job_id"]
+        subprocess.run(["scontrol", "requeue", slow_id], env=env, check=True, timeout=30)
+
+        def pending() -> bool:
+            out = subprocess.run(["squeue", "-h", "-t", "all", "-o", "%T", "-j", slow_id], env=env,
+                                 capture_output=True, text=True, timeout=30).stdout
+            return out.strip() == "PENDING"
+        wait_for(pending, 60, "the requeued job to be pending")
+        # SLURM holds a requeued job for 120 s (BeginTime); a test need not wait that long.
+        subprocess.run(["scontrol", "update", f"JobId={slow_id}", "StartTime=now"], env=env, check=True, timeout=30)
         hang_log = tmp_path / "results" / PID / "hang" / "seed-0" / "run.log"
         wait_for(hang_log.exists, 60, "the hanging run to start")
         subprocess.run(["scancel", jobs["hang/seed-0"]["job_id"]], env=env, check=True, timeout=30)

@@ -4,8 +4,10 @@ Ioffe & Szegedy (2015), "Batch Normalization".
 The split depends only on `split_seed`, so every training seed and every config sees the same
 train/test images; what changes with `lightning.seed_everything(seed)` is the initialisation
 and the batch order. Pixels are scaled to [0, 1] and not standardised: the paper's point is
-what happens to the inputs of *inner* layers, and the raw digits keep its setting (MNIST
-pixels fed as they are).
+what happens to the inputs of *inner* layers, and MNIST pixels were fed as they are.
+
+`passes_per_epoch` makes one Lightning epoch several shuffled passes over the training set,
+so the GPU-scale set's 50,000 steps are 100 epochs rather than thousands.
 """
 
 from __future__ import annotations
@@ -13,17 +15,19 @@ from __future__ import annotations
 import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, RandomSampler, TensorDataset
 
 
 class DigitsData(L.LightningDataModule):
     def __init__(self, n_train: int = 1000, n_test: int = 797, batch_size: int = 60,
-                 split_seed: int = 0, num_workers: int = 0) -> None:
+                 split_seed: int = 0, passes_per_epoch: int = 1, num_workers: int = 0) -> None:
         super().__init__()
         if n_train < 10 or n_test < 10 or n_train + n_test > 1797:
             raise ValueError(f"n_train + n_test must be at most 1797 (digits has 1797 images), "
                              f"each at least 10; got {n_train} + {n_test}")
-        self.n_train, self.n_test = n_train, n_test
+        if passes_per_epoch < 1:
+            raise ValueError(f"passes_per_epoch must be at least 1, got {passes_per_epoch}")
+        self.n_train, self.n_test, self.passes_per_epoch = n_train, n_test, passes_per_epoch
         self.batch_size, self.split_seed, self.num_workers = batch_size, split_seed, num_workers
 
     def setup(self, stage: str | None = None) -> None:
@@ -38,7 +42,10 @@ class DigitsData(L.LightningDataModule):
         self.test_set = TensorDataset(torch.from_numpy(x[test_idx]), torch.from_numpy(y[test_idx]))
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(self.train_set, batch_size=self.batch_size, shuffle=True,
+        # Without replacement: `passes_per_epoch` back-to-back permutations of the training set,
+        # drawn from torch's global generator (seeded by lightning.seed_everything).
+        sampler = RandomSampler(self.train_set, num_samples=len(self.train_set) * self.passes_per_epoch)
+        return DataLoader(self.train_set, batch_size=self.batch_size, sampler=sampler,
                           num_workers=self.num_workers)
 
     def val_dataloader(self) -> list[DataLoader]:

@@ -18,6 +18,8 @@ Metrics (all epoch-level):
                 mode: the paper's "training accuracy" (validation dataloader 0)
     test_acc    accuracy on the held-out test set with the true labels (dataloader 1)
     test_loss   cross-entropy on the test set
+    epochs_to_fit  the first epoch at whose end every training label is fitted (Figure 1b's
+                time to overfit); only logged once that has happened
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ class RandomizationNet(L.LightningModule):
                 nn.Linear(2 * channels * (side // 2) ** 2, width), nn.ReLU(), nn.Dropout(dropout),  # (B, width)
             )
             self.head = nn.Linear(width, n_classes)
+        self.fit_epoch: int | None = None   # first epoch with 100% training accuracy
+        self.n_wrong = 0                    # misclassified training images this validation pass
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: (B, 64) standardised pixels (or noise)
@@ -80,9 +84,29 @@ class RandomizationNet(L.LightningModule):
         acc = (logits.argmax(-1) == y).float().mean()
         if dataloader_idx == 0:
             self.log("train_acc", acc, add_dataloader_idx=False)
+            self.n_wrong += int((logits.argmax(-1) != y).sum())
         else:
             self.log("test_acc", acc, add_dataloader_idx=False)
             self.log("test_loss", F.cross_entropy(logits, y), add_dataloader_idx=False)
+
+    def on_validation_epoch_start(self) -> None:
+        self.n_wrong = 0
+
+    def on_validation_epoch_end(self) -> None:
+        # Figure 1b's "time to overfit": the first epoch after which every training label is
+        # fitted. Logged from then on only, so a run that never fits has no value (not a fake one).
+        if self.trainer.sanity_checking:
+            return
+        if self.n_wrong == 0 and self.fit_epoch is None:
+            self.fit_epoch = self.current_epoch + 1
+        if self.fit_epoch is not None:
+            self.log("epochs_to_fit", float(self.fit_epoch))
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["fit_epoch"] = self.fit_epoch       # so a resumed run keeps it
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        self.fit_epoch = checkpoint.get("fit_epoch")
 
     def configure_optimizers(self):
         opt = torch.optim.SGD(self.parameters(), lr=self.hparams.lr, momentum=self.hparams.momentum,
