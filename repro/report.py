@@ -259,7 +259,7 @@ def render_report_text(paper, judgement: PaperJudgement, results_root: Path) -> 
         "total_device_hours": sum(judgement.device_hours.values()),
         "runs_per_config": {c: len(rs) for c, rs in _runs(results_root, paper.id).items()},
         "v": judgement.verdict,
-        "stat": lambda config, metric: judgement.table[config][metric],
+        "stat": lambda config, metric: _table_stat(judgement, config, metric),
     }
     try:
         return env.get_template(name).render(**ctx)
@@ -303,3 +303,17 @@ def render_report(paper, judgement: PaperJudgement, results_root: Path) -> Path:
     out = Path(results_root) / paper.id / "report.md"
     atomic_write_text(out, text.rstrip("\n") + "\n")
     return out
+
+
+def _table_stat(judgement, config: str, metric: str):
+    """`stat(config, metric)` for templates: a clear error instead of a KeyError."""
+    try:
+        return judgement.table[config][metric]
+    except KeyError:
+        from .errors import ReproError
+
+        raise ReproError(
+            f"the report template asks for stat({config!r}, {metric!r}), which the results do not have",
+            hint="configs are the paper's config names; metrics are those listed in paper.yaml "
+                 "reproduction.metrics",
+        ) from None

@@ -172,7 +172,7 @@ class EpochCheckpoint(L.Callback):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.tmp")
         try:
-            trainer.save_checkpoint(tmp)
+            trainer.save_checkpoint(tmp, weights_only=False)  # full state: optimizer, loops, RNG
             if trainer.is_global_zero:
                 fsync_path(tmp)  # the data must be on disk before the rename makes it "last"
                 os.replace(tmp, self.path)

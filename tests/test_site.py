@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -334,3 +333,19 @@ def test_shipped_papers(tmp_path: Path) -> None:
 
 def test_site_error_is_a_repro_error() -> None:
     assert issubclass(SiteError, ReproError)
+
+
+def test_a_corrupt_cached_row_is_rebuilt(project: Path) -> None:
+    build(project)
+    (project / "site" / "_index" / "2001.00001.json").write_text("{torn")
+    build(project, only=["2001.00002"])
+    row = json.loads((project / "site" / "_index" / "2001.00001.json").read_text())
+    assert row["id"] == "2001.00001" and "papers/2001.00001/index.html" in (project / "site" / "index.html").read_text()
+
+
+def test_plot_text_is_not_mathtext() -> None:
+    # A name with dollars would otherwise be parsed (and fail) as matplotlib math.
+    assert site_plots._short("a$\\nope{$", 40) == "a\\$\\nope{\\$"
+    svg = site_plots._Canvas().draw("bars", {"metric": "m$\\x{$", "configs": [
+        {"name": "a$\\nope{$", "mean": 1.0, "ci_low": 0.5, "ci_high": 1.5, "values": [1.0, 0.9]}]})
+    assert b"nope{" in svg

@@ -32,7 +32,6 @@ from ..errors import ReproError
 from ..planner import RunSpec
 from ..results import read_summary
 from .base import Executor, Job, JobState
-from .placement import gpus_needed
 
 
 class SlurmError(ReproError):

@@ -1,0 +1,121 @@
+"""papers/1706.03762 (Attention Is All You Need): configs resolve, claims load, the
+attention has the shapes the paper describes, the task is deterministic, and the model
+trains (a shrunk run, in-process with lightning.Trainer)."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAPER = ROOT / "papers" / "1706.03762"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"paper_1706_03762_{name}", PAPER / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_configs_resolve_and_scale_table3():
+    from repro.configs import resolve_configs
+    from repro.paper import load_paper
+
+    paper = load_paper(PAPER)
+    configs = {c.name: c for c in resolve_configs(paper)}
+    assert "baseline" in configs and "a-h1-dk512-dv512" in configs
+    base = configs["baseline"].values["model"]
+    # Row (A) keeps computation constant: h * d_v equals d_model in every head setting.
+    for name, c in configs.items():
+        m = c.values["model"]
+        if name.startswith("a-"):
+            assert m["h"] * m["d_v"] == m["d_model"] == base["d_model"], name
+        assert c.values["model"]["vocab_size"] == c.values["data"]["vocab_size"], name
+    assert configs["d-pdrop0-0"].values["model"]["p_drop"] == 0.0
+    assert configs["e-positional-embedding-instead-of-sinusoids"].values["model"]["positional"] == "learned"
+
+
+def test_gpu_configs_use_the_same_keys():
+    from repro.configs import check_file, signatures
+    from repro.paper import load_paper
+    from repro.yamlio import load_mapping
+
+    sigs = signatures(load_paper(PAPER))
+    files = sorted((PAPER / "configs-gpu").rglob("*.yaml"))
+    assert len(files) >= 20
+    for f in files:
+        check_file(f, load_mapping(f), sigs)  # raises ConfigError on an unknown key
+
+
+def test_claims_load_and_name_real_configs():
+    from repro.claims import load_claims
+    from repro.paper import load_paper
+
+    claims = load_claims(load_paper(PAPER))
+    runnable = [c for c in claims if c["kind"] != "value"]
+    assert len(runnable) >= 10 and all(c["status"] == "confirmed" for c in runnable)
+    table2 = [c for c in claims if c["source"]["table"] == "2"]
+    assert table2 and all(c["config"] is None and c["note"] for c in table2)
+    assert all(c["source"]["page"] == 8 for c in table2)
+
+
+def test_attention_shapes_and_causal_mask():
+    torch = pytest.importorskip("torch")
+    model = _load("model")
+    mha = model.MultiHeadAttention(d_model=32, h=4, d_k=3, d_v=5)
+    assert mha.w_q.out_features == 12 and mha.w_v.out_features == 20 and mha.w_o.in_features == 20
+    q, kv = torch.randn(2, 7, 32), torch.randn(2, 9, 32)
+    assert mha(q, kv).shape == (2, 7, 32)
+    # With a causal mask, position t's output must not depend on positions after t.
+    x = torch.randn(1, 6, 32)
+    causal = torch.ones(6, 6, dtype=torch.bool).tril()
+    y1 = mha(x, x, causal)
+    x2 = x.clone()
+    x2[:, 4:] += 10.0
+    y2 = mha(x2, x2, causal)
+    assert torch.allclose(y1[:, :4], y2[:, :4], atol=1e-5)
+    assert not torch.allclose(y1[:, 4:], y2[:, 4:])
+
+
+def test_schedule_is_the_papers():
+    model = _load("model")
+    f = model.noam_lambda(d_model=512, warmup_steps=4000, factor=1.0)
+    # Peak at step == warmup: d_model^-0.5 * warmup^-0.5; linear before, inverse sqrt after.
+    assert math.isclose(f(3999), 512 ** -0.5 * 4000 ** -0.5)
+    assert f(1999) < f(3999) and f(15999) < f(3999)
+    assert math.isclose(f(15999), 512 ** -0.5 * 16000 ** -0.5)
+
+
+def test_task_is_deterministic_and_follows_its_rule():
+    pytest.importorskip("torch")
+    data = _load("data")
+    a, b = data.TranslationData(noise=0.0, n_train=50, n_val=10), data.TranslationData(noise=0.0, n_train=50, n_val=10)
+    a.setup(), b.setup()
+    src, tgt = a.train_set.tensors
+    assert (src == b.train_set.tensors[0]).all() and (tgt == b.train_set.tensors[1]).all()
+    L = src.shape[1]
+    for i in range(L):  # y_i = T[x_{L-1-i}, x_{(i+shift) mod L}]
+        assert (tgt[:, i] == a.table[src[:, L - 1 - i], src[:, (i + 3) % L]]).all()
+
+
+@pytest.mark.slow
+def test_model_trains_in_seconds():
+    torch = pytest.importorskip("torch")
+    L = pytest.importorskip("lightning")
+    model, data = _load("model"), _load("data")
+    L.seed_everything(0)
+    torch.set_num_threads(1)
+    m = model.Transformer(vocab_size=6, N=1, d_model=16, d_ff=32, h=2, d_k=8, d_v=8, warmup_steps=20)
+    d = data.TranslationData(vocab_size=6, seq_len=5, shift=1, n_train=512, n_val=64, batch_size=32)
+    trainer = L.Trainer(max_epochs=2, logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0)
+    trainer.fit(m, d)
+    got = {k: float(v) for k, v in trainer.callback_metrics.items()}
+    for name in ("train_loss", "train_acc", "val_loss", "val_ppl", "val_acc", "val_seq_acc"):
+        assert name in got and math.isfinite(got[name]), name
+    assert math.isclose(got["val_ppl"], math.exp(got["val_loss"]), rel_tol=1e-4)
+    assert got["val_loss"] < math.log(6)  # learned something beyond the uniform guess
