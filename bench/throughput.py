@@ -45,6 +45,12 @@ elif isinstance(opt, (list, tuple)):
 if isinstance(sched, dict):
     sched = sched["scheduler"]
 epochs, n = cfg.trainer.get("max_epochs", 1), 0
+if len(sys.argv) > 3 and sys.argv[3] == "lightning":  # a plain Trainer, no repro callbacks
+    tr = L.Trainer(**cfg.trainer, accelerator="cpu", devices=1, logger=False, enable_progress_bar=False,
+                   enable_model_summary=False, enable_checkpointing=False)
+    tr.fit(model, datamodule=data)
+    print(json.dumps({"seconds": time.perf_counter() - t0, "samples": epochs * len(data.train_dataloader().dataset)}))
+    sys.exit(0)
 for epoch in range(epochs):
     model.train()
     for i, batch in enumerate(data.train_dataloader()):
@@ -81,11 +87,17 @@ def bench_throughput() -> dict | None:
     if out.returncode != 0:
         raise SystemExit(out.stderr)
     hand = json.loads(out.stdout.strip().splitlines()[-1])
+    lit = subprocess.run([sys.executable, str(script), str(folder), CONFIG, "lightning"], capture_output=True, text=True)
+    if lit.returncode != 0:
+        raise SystemExit(lit.stderr)
+    plain_lightning = json.loads(lit.stdout.strip().splitlines()[-1])
     samples = hand["samples"]  # the same epochs over the same training set in both
     repro_sps = samples / summary["wall_time_s"]
     plain_sps = samples / hand["seconds"]
+    lightning_sps = plain_lightning["samples"] / plain_lightning["seconds"]
     return {"paper": PAPER, "config": CONFIG, "repro_sps": repro_sps, "plain_sps": plain_sps,
-            "ratio": repro_sps / plain_sps}
+            "ratio": repro_sps / plain_sps, "lightning_sps": lightning_sps,
+            "ratio_lightning": repro_sps / lightning_sps}
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from .signatures import Signature, find_lightning_class, trainer_signature
 from .yamlio import load_mapping
 
 SECTIONS = ("model", "data", "trainer", "resources", "description")
-RESOURCE_KEYS = ("timeout_s", "gpu_mem_gb", "cpus")
+RESOURCE_KEYS = ("timeout_s", "gpu_mem_gb", "cpus", "checkpoint_every_s")
 # The runner owns these Trainer arguments: it wires logging, checkpoints and progress.
 RUNNER_OWNED_TRAINER_KEYS = (
     "callbacks", "logger", "default_root_dir", "enable_checkpointing",

@@ -159,16 +159,28 @@ class RunState(L.Callback):
         self.recorder.rows = len(rows)
 
 
-class EpochCheckpoint(L.Callback):
-    """Writes checkpoints/last.ckpt at every epoch end, atomically (temp file, then rename).
+DEFAULT_CHECKPOINT_EVERY_S = 10.0
 
-    Listed after MetricsRecorder so the epoch's metrics row is counted in the checkpoint.
+
+class EpochCheckpoint(L.Callback):
+    """Writes checkpoints/last.ckpt at epoch ends, atomically (temp file, fsync, rename).
+
+    After the first epoch, then at most every `every_s` seconds: a synced checkpoint per
+    epoch costs more than a short epoch itself, and an interruption loses at most `every_s`
+    seconds of training (resources.checkpoint_every_s). Listed after MetricsRecorder so the
+    epoch's metrics row is counted in the checkpoint.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, every_s: float = DEFAULT_CHECKPOINT_EVERY_S) -> None:
         self.path = path
+        self.every_s = every_s
+        self._last: float | None = None
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
+        now_s = time.monotonic()
+        if self._last is not None and now_s - self._last < self.every_s:
+            return
+        self._last = now_s
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.tmp")
         try:
@@ -287,7 +299,7 @@ def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None) -> dict[str, Any]:
                 recorder,
                 RunState(recorder),
                 Progress(emit, spec.name),
-                EpochCheckpoint(ckpt),
+                EpochCheckpoint(ckpt, float(spec.values.get("resources", {}).get("checkpoint_every_s", DEFAULT_CHECKPOINT_EVERY_S))),
             ]
             trainer_kwargs = dict(spec.values["trainer"])
             trainer_kwargs.setdefault("accelerator", "auto" if os.environ.get("CUDA_VISIBLE_DEVICES") else "cpu")
