@@ -35,6 +35,14 @@ from .base import Executor, Job, JobState
 from .placement import DeviceBook, gpu_mem_gb, gpu_memory_gb, gpus_needed
 
 
+def usable_cpus() -> int:
+    """CPU cores this process may run on (taskset/cgroup affinity), not the machine's total."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def visible_gpus() -> list[str]:
     """GPU indices visible to this process, found without importing torch."""
     env = os.environ.get("CUDA_VISIBLE_DEVICES")
@@ -71,7 +79,7 @@ def make_slots(
     cpus: int | None = None,
 ) -> list[Slot]:
     """Run slots: one per GPU x runs_per_device, or `workers` CPU slots sharing the cores."""
-    cpus = cpus or os.cpu_count() or 1
+    cpus = cpus or usable_cpus()
     devices = visible_gpus() if devices is None else devices
     if devices:
         # Interleaved (0,1,0,1): a sweep smaller than the slot count still spreads over GPUs.
@@ -220,7 +228,7 @@ class LocalExecutor(Executor):
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(job.spec.to_json(), fh)
         Path(job.spec.run_dir).mkdir(parents=True, exist_ok=True)
-        threads = max(1, (os.cpu_count() or 1) // max(1, need))
+        threads = max(1, usable_cpus() // max(1, need))
         with open(Path(job.spec.run_dir).parent / f".{Path(job.spec.run_dir).name}.launcher.log", "ab") as log:
             popen = subprocess.Popen(
                 [sys.executable, "-m", "repro.executors.ddp", name],
