@@ -61,39 +61,9 @@ def write_generated(path: Path, data: bytes) -> None:
 
     Everything under site/ can be regenerated, so durability is not worth its price: two
     fsyncs per file made a cold 100-paper build several times slower. The rename still
-    guarantees a reader sees the old file or the new one, never half of one. Uses
-    repro.atomic's non-durable mode when it offers one.
+    guarantees a reader sees the old file or the new one, never half of one.
     """
-    if _ATOMIC_HAS_DURABLE:
-        atomic_write_bytes(path, data, durable=False)  # type: ignore[call-arg]
-        return
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def _has_durable_flag() -> bool:
-    import inspect
-
-    try:
-        return "durable" in inspect.signature(atomic_write_bytes).parameters
-    except (TypeError, ValueError):  # pragma: no cover
-        return False
-
-
-_ATOMIC_HAS_DURABLE = _has_durable_flag()
+    atomic_write_bytes(path, data, durable=False)
 
 
 def stale(tasks: list[PlotTask]) -> list[PlotTask]:
