@@ -53,6 +53,7 @@ def run(paper: Path, only, seeds, workers, devices, runs_per_device, timeout_s, 
     from ..envinfo import git_state
     from ..lock import paper_lock
     from ..paper import load_paper
+    from ..configs import resolve_configs
     from ..planner import CACHED, plan
 
     t0 = time.monotonic()
@@ -62,20 +63,32 @@ def run(paper: Path, only, seeds, workers, devices, runs_per_device, timeout_s, 
     device_list = [d.strip() for d in devices.split(",") if d.strip()] if devices else None
     if no_wait and executor != "slurm":
         raise UsageError("--no-wait needs --executor slurm", hint="local runs live in this process: it must wait for them")
-    planned = plan(p, results_root, only=split_names(only), seeds=seed_list, git=git_state(p.root))
-    todo = [r for r in planned if r.action != CACHED]
     if executor == "slurm":
         from ..executors.slurm import SlurmOptions
 
         slurm_opts = SlurmOptions(partition=partition, time_min=time_min, gpus_per_run=gpus_per_run,
                                   cpus_per_run=cpus_per_run, account=account, extra=list(sbatch_flags))
-        todo = _not_already_on_slurm(todo, results_root / p.id)
+
+    # Everything a user can get wrong is checked before the lock: a bad config key, seed list
+    # or metric must leave nothing behind, not even results/.
+    configs = resolve_configs(p, split_names(only))
+    seed_list = seed_list if seed_list is not None else p.seeds
+    p.metrics  # noqa: B018 - validates paper.yaml's metrics
+
+    def make_plan():
+        planned = plan(p, results_root, seeds=seed_list, git=git_state(p.root), configs=configs)
+        todo = [r for r in planned if r.action != CACHED]
+        if executor == "slurm":
+            todo = _not_already_on_slurm(todo, results_root / p.id)
+        return planned, todo
 
     if dry_run:
-        _print_plan(planned)
+        _print_plan(make_plan()[0])
         return 0
 
     with paper_lock(results_root / p.id, wait=wait_lock):
+        # Planned under the lock: a run that waited (--wait) sees what the other one finished.
+        planned, todo = make_plan()
         if not todo:
             click.echo(f"nothing to do: all {len(planned)} runs of {p.id} are cached ({time.monotonic() - t0:.2f} s)")
         else:
