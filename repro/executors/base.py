@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..atomic import atomic_write_json
+from ..clock import utc_now
 from ..planner import RunSpec
+from ..results import read_summary
 
 
 class JobState:
@@ -59,3 +62,25 @@ class Executor(abc.ABC):
 
     def describe(self) -> str:
         return type(self).__name__
+
+
+def mark_job(job: Job, status: str, error: str, *, note_in_log: bool = True) -> None:
+    """Record an outcome the run could not write itself (killed at a time-out, its worker or
+    scheduler job died): the summary keeps what the run had written, with the new status."""
+    rdir = Path(job.spec.run_dir)
+    old, _ = read_summary(rdir)
+    summary = {
+        **(old or {}),
+        "paper": job.spec.paper_id, "config": job.spec.config, "seed": job.spec.seed,
+        "cache_key": job.spec.cache_key, "status": status, "error": error,
+        "ended_at": utc_now(), "final": (old or {}).get("final", {}),
+    }
+    try:
+        rdir.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(rdir / "summary.json", summary)
+        if note_in_log:
+            with open(rdir / "run.log", "a", encoding="utf-8") as fh:
+                fh.write(f"[repro] {utc_now()} {status}: {error}\n")
+    except OSError:
+        pass  # the job's state below still reports it; the disk may be what failed
+    job.state, job.summary = status, summary

@@ -27,11 +27,9 @@ from multiprocessing.connection import wait as wait_conns
 from pathlib import Path
 from typing import Any
 
-from ..atomic import atomic_write_json
 from ..planner import RunSpec
 from ..results import read_summary
-from ..clock import utc_now
-from .base import Executor, Job, JobState
+from .base import Executor, Job, JobState, mark_job
 from .placement import DeviceBook, gpu_mem_gb, gpu_memory_gb, gpus_needed
 
 
@@ -181,7 +179,7 @@ class LocalExecutor(Executor):
             need = gpus_needed(job.spec.values, self.gpu)
             if self.gpu and need > len(self.book.devices):
                 self._queue.remove(job)
-                self._finish_outside(job, JobState.FAILED, f"needs {need} GPUs (trainer.devices), only {len(self.book.devices)} in use here (--devices)")
+                mark_job(job, JobState.FAILED, f"needs {need} GPUs (trainer.devices), only {len(self.book.devices)} in use here (--devices)")
                 changed.append(job)
                 continue
             started = self._start_multi(job, need) if need > 1 else self._start_single(job, need)
@@ -250,7 +248,7 @@ class LocalExecutor(Executor):
             rc = p.popen.poll()
             if rc is None and limit and now - p.started > limit:
                 self._kill_group(p.popen)
-                self._finish_outside(job, JobState.TIMEOUT, f"no result after {limit:.0f} s (resources.timeout_s); stopped")
+                mark_job(job, JobState.TIMEOUT, f"no result after {limit:.0f} s (resources.timeout_s); stopped")
             elif rc is None:
                 continue
             else:
@@ -258,7 +256,7 @@ class LocalExecutor(Executor):
                 if summary and summary.get("status") in JobState.DONE and summary.get("cache_key") == job.spec.cache_key:
                     job.summary, job.state = summary, summary["status"]
                 else:
-                    self._finish_outside(job, JobState.FAILED, f"DDP process exited with code {rc} before writing a result")
+                    mark_job(job, JobState.FAILED, f"DDP process exited with code {rc} before writing a result")
             job.t_end = now
             self._procs.remove(p)
             self.book.release(job.name)
@@ -273,25 +271,6 @@ class LocalExecutor(Executor):
             os.killpg(popen.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             popen.wait(timeout=10)
-
-    # -- marking runs that the worker could not report itself --------------------------------
-    @staticmethod
-    def _finish_outside(job: Job, status: str, error: str) -> None:
-        rdir = Path(job.spec.run_dir)
-        old, _ = read_summary(rdir)
-        summary = {
-            **(old or {}),
-            "paper": job.spec.paper_id, "config": job.spec.config, "seed": job.spec.seed,
-            "cache_key": job.spec.cache_key, "status": status, "error": error,
-            "ended_at": utc_now(), "final": (old or {}).get("final", {}),
-        }
-        try:
-            atomic_write_json(rdir / "summary.json", summary)
-            with open(rdir / "run.log", "a", encoding="utf-8") as fh:
-                fh.write(f"[repro] {utc_now()} {status}: {error}\n")
-        except OSError:
-            pass
-        job.state, job.summary = status, summary
 
     def poll(self, timeout: float) -> list[Job]:
         changed = self._dispatch()
@@ -324,7 +303,7 @@ class LocalExecutor(Executor):
             job = w.job
             limit = (job.spec.timeout_s or self.default_timeout_s) if job else None
             if job is not None and limit and now - w.started > limit:
-                self._finish_outside(job, JobState.TIMEOUT, f"no result after {limit:.0f} s (resources.timeout_s); stopped")
+                mark_job(job, JobState.TIMEOUT, f"no result after {limit:.0f} s (resources.timeout_s); stopped")
                 job.t_end = now
                 self.book.release(job.name)
                 w.job = None
@@ -332,7 +311,7 @@ class LocalExecutor(Executor):
                 self._replace(w)
             elif not w.proc.is_alive():
                 if job is not None:
-                    self._finish_outside(job, JobState.FAILED, f"worker process died (exit code {w.proc.exitcode})")
+                    mark_job(job, JobState.FAILED, f"worker process died (exit code {w.proc.exitcode})")
                     job.t_end = now
                     self.book.release(job.name)
                     changed.append(job)

@@ -31,7 +31,7 @@ from ..clock import utc_now
 from ..errors import ReproError
 from ..planner import RunSpec
 from ..results import read_summary
-from .base import Executor, Job, JobState
+from .base import Executor, Job, JobState, mark_job
 
 
 class SlurmError(ReproError):
@@ -253,7 +253,8 @@ class SlurmExecutor(Executor):
                 if st is None and self._missing[job.name] < 3:
                     continue  # not listed yet / just purged: look again before calling it failed
                 why = f"SLURM job {job.job_id} ended {st or 'without a trace in squeue'} before the run wrote a result"
-                self._fail(job, f"{why}; stderr: {job.extra_logs[0] if job.extra_logs else '?'}")
+                mark_job(job, JobState.FAILED, f"{why}; stderr: {job.extra_logs[0] if job.extra_logs else '?'}",
+                         note_in_log=False)
             job.t_end = time.monotonic()
             changed.append(job)
         return changed
@@ -269,20 +270,6 @@ class SlurmExecutor(Executor):
         epochs = sum('"kind": "epoch"' in line for line in lines)
         job.epoch = epochs + 1 if epochs or lines else job.epoch
         job.max_epochs = (job.spec.values.get("trainer", {}) or {}).get("max_epochs")
-
-    @staticmethod
-    def _fail(job: Job, error: str) -> None:
-        rdir = Path(job.spec.run_dir)
-        old, _ = read_summary(rdir)
-        summary = {**(old or {}), "paper": job.spec.paper_id, "config": job.spec.config, "seed": job.spec.seed,
-                   "cache_key": job.spec.cache_key, "status": JobState.FAILED, "error": error,
-                   "ended_at": utc_now(), "final": (old or {}).get("final", {})}
-        try:
-            rdir.mkdir(parents=True, exist_ok=True)
-            atomic_write_json(rdir / "summary.json", summary)
-        except OSError:
-            pass
-        job.state, job.summary = JobState.FAILED, summary
 
     def shutdown(self) -> None:
         """Nothing to stop: submitted jobs keep running on the cluster (see `repro status`)."""
