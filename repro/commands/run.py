@@ -179,19 +179,14 @@ def _execute_slurm(specs, paper_results: Path, options, *, wait: bool):
 
 def _publish(paper, results_root: Path) -> None:
     """Render the paper's report and update the site; print where to look."""
-    try:
-        from ..report import render_report
-        from ..results import load_results
-        from ..verdicts import judge_paper
-    except ImportError:  # pragma: no cover - during development only
-        return
+    from ..report import render_report
+    from ..results import load_results
+    from ..site.build import build_site
+    from ..verdicts import judge_paper
+
     judgement = judge_paper(paper, load_results(results_root, paper.id))
     report = render_report(paper, judgement, results_root)
     click.echo(f"report: {report}")
-    try:
-        from ..site.build import build_site
-    except ImportError:  # pragma: no cover
-        return
     index = build_site(paper.root.parent, results_root, results_root.parent / "site", only=[paper.id])
     page = index.parent / "papers" / paper.id / "index.html"
     click.echo(f"site:   {page if page.exists() else index}")
