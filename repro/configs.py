@@ -1,5 +1,8 @@
 """Configs: `configs/base.yaml` plus one small override file per config.
 
+A paper may have other config sets with the same layout, `configs-<set>/` (e.g. configs-gpu/),
+read instead of configs/ when the paper is loaded with that set (`--config-set <set>`).
+
 A config file has up to five sections:
 
     model:      keyword arguments of the LightningModule in model.py
@@ -129,15 +132,16 @@ def signatures(paper: Paper) -> dict[str, Signature]:
 def resolve_configs(paper: Paper, only: list[str] | None = None) -> list[ResolvedConfig]:
     """Every config of the paper (or those named in `only`), merged and checked."""
     sigs = signatures(paper)
-    base_path = paper.root / "configs" / "base.yaml"
+    cdir = paper.configs_dir  # configs/, or configs-<set>/ with --config-set
+    base_path = cdir / "base.yaml"
     base = load_mapping(base_path)
     check_file(base_path, base, sigs)
     files = paper.config_files()
     if not files:
         raise ConfigError(
-            "no configs to run: add configs/baseline.yaml, configs/method.yaml "
-            "or configs/ablations/<name>.yaml",
-            where=str(paper.root / "configs"),
+            f"no configs to run: add {cdir.name}/baseline.yaml, {cdir.name}/method.yaml "
+            f"or {cdir.name}/ablations/<name>.yaml",
+            where=str(cdir),
         )
     if only:
         unknown = [n for n in only if n not in files]
@@ -145,7 +149,7 @@ def resolve_configs(paper: Paper, only: list[str] | None = None) -> list[Resolve
             raise ConfigError(
                 f"no config named {', '.join(map(repr, unknown))}",
                 hint=_suggest(unknown[0], list(files)),
-                where=str(paper.root / "configs"),
+                where=str(cdir),
             )
         files = {n: p for n, p in files.items() if n in only}
     out = []
@@ -160,7 +164,7 @@ def resolve_configs(paper: Paper, only: list[str] | None = None) -> list[Resolve
             if missing:
                 raise ConfigError(
                     f"{sigs[section].owner} needs {', '.join(missing)} but the config does not set it",
-                    hint=f"add it under `{section}:` in configs/base.yaml",
+                    hint=f"add it under `{section}:` in {cdir.name}/base.yaml",
                     where=str(path),
                 )
         out.append(ResolvedConfig(name=name, path=path, values=values))

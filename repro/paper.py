@@ -6,16 +6,44 @@ Nothing here imports torch: `repro run` with nothing to do, `repro report` and
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import PaperFolderError
+from .errors import PaperFolderError, UsageError
+from .results import results_name
 from .yamlio import load_mapping
 
 REQUIRED_FILES = ("paper.yaml", "model.py", "data.py", "configs/base.yaml")
 RESERVED_CONFIG_NAMES = ("base",)
 DEFAULT_SEEDS = (0, 1, 2)
+# Config sets: `configs/` is the default set; `configs-<name>/` (same layout) is the set <name>,
+# e.g. configs-gpu/ (the GPU-scale set), chosen with `--config-set <name>`.
+CONFIGS_DIR = "configs"
+CONFIG_SET_PREFIX = "configs-"
+CONFIG_SET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def config_dir_name(config_set: str | None) -> str:
+    """`configs` for the default set, `configs-<name>` for the set <name>."""
+    return CONFIGS_DIR if not config_set else f"{CONFIG_SET_PREFIX}{config_set}"
+
+
+def config_sets(paper_root: str | Path) -> list[str]:
+    """Names of the paper's non-default config sets (its `configs-<name>/` folders), sorted."""
+    root = Path(paper_root)
+    try:
+        entries = list(root.iterdir())
+    except OSError:
+        return []
+    out = []
+    for d in entries:
+        name = d.name[len(CONFIG_SET_PREFIX):]
+        if d.name.startswith(CONFIG_SET_PREFIX) and CONFIG_SET_NAME.fullmatch(name) and d.is_dir():
+            out.append(name)
+    return sorted(out)
 
 
 @dataclass(frozen=True)
@@ -30,10 +58,21 @@ class Paper:
 
     root: Path
     meta: dict[str, Any]
+    config_set: str | None = None  # None: configs/; "gpu": configs-gpu/
 
     @property
     def id(self) -> str:
         return self.root.name
+
+    @property
+    def configs_dir(self) -> Path:
+        """The folder this paper's configs are read from (configs/ or configs-<set>/)."""
+        return self.root / config_dir_name(self.config_set)
+
+    @property
+    def results_name(self) -> str:
+        """The paper's folder under results/: `<id>`, or `<id>@<set>` for a config set."""
+        return results_name(self.id, self.config_set)
 
     @property
     def title(self) -> str:
@@ -87,7 +126,7 @@ class Paper:
     # -- configs -----------------------------------------------------------------
     def config_files(self) -> dict[str, Path]:
         """Config name -> override file, in run order: baseline, method, ablations A-Z."""
-        cdir = self.root / "configs"
+        cdir = self.configs_dir
         found: dict[str, Path] = {}
         for name in ("baseline", "method"):
             p = cdir / f"{name}.yaml"
@@ -107,8 +146,12 @@ class Paper:
         return found
 
 
-def load_paper(path: str | Path) -> Paper:
-    """Load `papers/<id>/`, checking the files a run needs are there."""
+def load_paper(path: str | Path, config_set: str | None = None) -> Paper:
+    """Load `papers/<id>/`, checking the files a run needs are there.
+
+    config_set: read configs from `configs-<config_set>/` instead of `configs/` (None: the
+    default set); an unknown set is a usage error naming the sets the folder has.
+    """
     root = Path(path).resolve()
     if not root.is_dir():
         raise PaperFolderError(
@@ -122,8 +165,33 @@ def load_paper(path: str | Path) -> Paper:
             hint="`repro new <arxiv-id>` scaffolds a complete folder",
             where=str(root),
         )
+    if config_set is not None:
+        _check_config_set(root, path, config_set)
     meta = load_mapping(root / "paper.yaml")
-    return Paper(root=root, meta=meta)
+    return Paper(root=root, meta=meta, config_set=config_set or None)
+
+
+def _check_config_set(root: Path, path: str | Path, config_set: str) -> None:
+    sets = config_sets(root)
+    if config_set in sets:
+        base = root / config_dir_name(config_set) / "base.yaml"
+        if not base.is_file():
+            raise PaperFolderError(
+                f"config set {config_set!r} of {path} is missing {config_dir_name(config_set)}/base.yaml",
+                hint="a config set has the layout of configs/: base.yaml, baseline.yaml, method.yaml, ablations/",
+                where=str(base.parent),
+            )
+        return
+    if sets:
+        listed = ", ".join(f"{s} ({config_dir_name(s)}/)" for s in sets)
+        close = difflib.get_close_matches(config_set, sets, n=1, cutoff=0.5)
+        hint = (f"did you mean {close[0]!r}? " if close else "") + f"config sets of {path}: {listed}; " \
+            "leave out --config-set for configs/"
+    else:
+        hint = f"{path} has only the default set, configs/: leave out --config-set (a set is a configs-<name>/ folder)"
+    why = "is not a valid set name (letters, digits, '.', '_', '-')" if not CONFIG_SET_NAME.fullmatch(config_set) \
+        else f"is not a config set of {path} (it has no {config_dir_name(config_set)}/ folder)"
+    raise UsageError(f"invalid value for --config-set: {config_set!r} {why}", hint=hint)
 
 
 def find_papers(papers_dir: str | Path) -> list[Path]:

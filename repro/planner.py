@@ -135,7 +135,7 @@ def plan(
     for cfg in configs:
         for seed in seeds:
             key = cache_key(cfg.values, seed, code)
-            rdir = run_dir(results_root, paper.id, cfg.name, seed)
+            rdir = run_dir(results_root, paper.id, cfg.name, seed, paper.config_set)
             action, why = decide(rdir, key)
             spec = RunSpec(
                 paper_id=paper.id,

@@ -22,6 +22,7 @@ from typing import Any
 
 from .atomic import atomic_write_text
 from .errors import ReproError
+from .results import paper_results_dir
 from .stats import Describe
 from .verdicts import ClaimVerdict, PaperJudgement
 
@@ -175,9 +176,9 @@ def demote_headings(markdown: str, by: int = 2) -> str:
 
 
 # -- facts gathered from disk --------------------------------------------------------------
-def environments(results_root: Path, paper_id: str) -> list[dict[str, Any]]:
+def environments(results_root: Path, paper_id: str, config_set: str | None = None) -> list[dict[str, Any]]:
     """Distinct environments the runs executed in, each with the runs that used it."""
-    base = Path(results_root) / paper_id
+    base = paper_results_dir(results_root, paper_id, config_set)
     groups: dict[str, dict[str, Any]] = {}
     for env_file in sorted(base.glob("*/seed-*/env.json")):
         try:
@@ -254,10 +255,12 @@ def render_report_text(paper, judgement: PaperJudgement, results_root: Path) -> 
         "j": judgement,
         "judgement": judgement,
         "rows": rows,
-        "environments": environments(results_root, paper.id),
+        "environments": environments(results_root, paper.id, paper.config_set),
         "review": read_review(paper.root),
         "total_device_hours": sum(judgement.device_hours.values()),
-        "runs_per_config": {c: len(rs) for c, rs in _runs(results_root, paper.id).items()},
+        "runs_per_config": {c: len(rs) for c, rs in _runs(results_root, paper.id, paper.config_set).items()},
+        "config_set": paper.config_set,
+        "configs_dir": paper.configs_dir.name,
         "v": judgement.verdict,
         "stat": lambda config, metric: _table_stat(judgement, config, metric),
     }
@@ -290,17 +293,17 @@ def _template_where(e: Exception, paper_root: Path) -> str:
     return str(name or Path(paper_root) / "report.md.j2")
 
 
-def _runs(results_root: Path, paper_id: str) -> dict[str, list[Path]]:
+def _runs(results_root: Path, paper_id: str, config_set: str | None = None) -> dict[str, list[Path]]:
     out: dict[str, list[Path]] = {}
-    for s in sorted((Path(results_root) / paper_id).glob("*/seed-*/summary.json")):
+    for s in sorted(paper_results_dir(results_root, paper_id, config_set).glob("*/seed-*/summary.json")):
         out.setdefault(s.parent.parent.name, []).append(s.parent)
     return out
 
 
 def render_report(paper, judgement: PaperJudgement, results_root: Path) -> Path:
-    """Render the report and write results/<id>/report.md atomically; returns its path."""
+    """Render the report and write results/<id>[@<set>]/report.md atomically; returns its path."""
     text = render_report_text(paper, judgement, results_root)
-    out = Path(results_root) / paper.id / "report.md"
+    out = paper_results_dir(results_root, paper.id, paper.config_set) / "report.md"
     atomic_write_text(out, text.rstrip("\n") + "\n")
     return out
 

@@ -1,5 +1,11 @@
 """The results layout: `results/<id>/<config>/seed-<n>/`, and reading it back.
 
+A non-default config set (`--config-set gpu`, configs from `papers/<id>/configs-gpu/`) is a
+results folder of its own, `results/<id>@gpu/<config>/seed-<n>/`, so its runs never mix with
+the default set's runs of the same config names. `paper_results_dir` is the one place that
+maps (paper id, set) to that folder; the lock, the cache, summaries and report.md all live
+inside it.
+
     config.yaml     the resolved config (all sections merged)
     metrics.jsonl   one JSON object per logged point: {"step", "epoch", <metric>: value, ...}
     summary.json    status, final and best metrics, wall time, device, device-hours, cache key
@@ -24,8 +30,27 @@ STATUSES = ("finished", "failed", "diverged", "timeout", "running")
 FINISHED = "finished"
 
 
-def run_dir(results_root: Path, paper_id: str, config: str, seed: int) -> Path:
-    return Path(results_root) / paper_id / config / f"seed-{seed}"
+SET_SEPARATOR = "@"
+
+
+def results_name(paper_id: str, config_set: str | None = None) -> str:
+    """A paper's folder name under results/: `<id>` (default set) or `<id>@<set>`."""
+    return f"{paper_id}{SET_SEPARATOR}{config_set}" if config_set else paper_id
+
+
+def split_results_name(name: str) -> tuple[str, str | None]:
+    """`<id>@<set>` -> (id, set); `<id>` -> (id, None). Inverse of results_name."""
+    pid, sep, config_set = name.rpartition(SET_SEPARATOR)
+    return (pid, config_set) if sep and pid and config_set else (name, None)
+
+
+def paper_results_dir(results_root: Path, paper_id: str, config_set: str | None = None) -> Path:
+    """results/<id>/ for the default config set, results/<id>@<set>/ for another set."""
+    return Path(results_root) / results_name(paper_id, config_set)
+
+
+def run_dir(results_root: Path, paper_id: str, config: str, seed: int, config_set: str | None = None) -> Path:
+    return paper_results_dir(results_root, paper_id, config_set) / config / f"seed-{seed}"
 
 
 @dataclass
@@ -139,15 +164,16 @@ def read_metrics(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def load_run(results_root: Path, paper_id: str, config: str, seed: int) -> RunRecord:
-    d = run_dir(results_root, paper_id, config, seed)
+def load_run(results_root: Path, paper_id: str, config: str, seed: int,
+             config_set: str | None = None) -> RunRecord:
+    d = run_dir(results_root, paper_id, config, seed, config_set)
     summary, problem = read_summary(d)
     return RunRecord(paper_id, config, seed, d, summary, problem)
 
 
-def iter_runs(results_root: Path, paper_id: str) -> Iterator[RunRecord]:
-    """Every run folder of a paper on disk (whatever the current configs say)."""
-    base = Path(results_root) / paper_id
+def iter_runs(results_root: Path, paper_id: str, config_set: str | None = None) -> Iterator[RunRecord]:
+    """Every run folder of a paper (of one config set) on disk, whatever the current configs say."""
+    base = paper_results_dir(results_root, paper_id, config_set)
     if not base.is_dir():
         return
     for cdir in sorted(p for p in base.iterdir() if p.is_dir()):
@@ -166,6 +192,7 @@ class PaperResults:
 
     paper_id: str
     runs: dict[str, list[RunRecord]] = field(default_factory=dict)
+    config_set: str | None = None
 
     def finished(self, config: str) -> list[RunRecord]:
         return [r for r in self.runs.get(config, []) if r.finished]
@@ -180,8 +207,8 @@ class PaperResults:
         return out
 
 
-def load_results(results_root: Path, paper_id: str) -> PaperResults:
-    res = PaperResults(paper_id)
-    for r in iter_runs(results_root, paper_id):
+def load_results(results_root: Path, paper_id: str, config_set: str | None = None) -> PaperResults:
+    res = PaperResults(paper_id, config_set=config_set)
+    for r in iter_runs(results_root, paper_id, config_set):
         res.runs.setdefault(r.config, []).append(r)
     return res

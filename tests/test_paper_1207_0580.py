@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -58,16 +57,17 @@ def test_configs_resolve_and_claims_load():
     assert claims["mnist-no-dropout-160"]["value"] == pytest.approx(0.016)
 
 
-def test_gpu_config_set_resolves(tmp_path):
+def test_gpu_config_set_resolves():
+    from repro.claims import load_claims
     from repro.configs import resolve_configs
     from repro.paper import load_paper
 
-    # The documented way to run configs-gpu/: a copy whose configs/ is configs-gpu/.
-    copy = tmp_path / "1207.0580"
-    shutil.copytree(PAPER, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.rmtree(copy / "configs")
-    shutil.copytree(PAPER / "configs-gpu", copy / "configs")
-    configs = {c.name: c for c in resolve_configs(load_paper(copy))}
+    # `repro run papers/1207.0580 --config-set gpu` reads configs-gpu/ in place.
+    paper = load_paper(PAPER, "gpu")
+    assert paper.results_name == "1207.0580@gpu"
+    configs = {c.name: c for c in resolve_configs(paper)}
+    assert all(c.path.is_relative_to(PAPER / "configs-gpu") for c in configs.values())
+    assert load_claims(paper)  # the same claims.yaml names configs the set has
     assert set(configs) == {"baseline", "method", "hidden-only", "input-only"}
     assert configs["method"].model["hidden"] == 1200
     assert configs["method"].model["max_norm"] == 3.0

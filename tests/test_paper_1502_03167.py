@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -58,15 +57,17 @@ def test_configs_resolve_and_claims_load():
     assert all(c.get("status") == "confirmed" for c in claims.values())
 
 
-def test_gpu_config_set_resolves(tmp_path):
+def test_gpu_config_set_resolves():
+    from repro.claims import load_claims
     from repro.configs import resolve_configs
     from repro.paper import load_paper
 
-    copy = tmp_path / "1502.03167"
-    shutil.copytree(PAPER, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.rmtree(copy / "configs")
-    shutil.copytree(PAPER / "configs-gpu", copy / "configs")
-    configs = {c.name: c for c in resolve_configs(load_paper(copy))}
+    # `repro run papers/1502.03167 --config-set gpu` reads configs-gpu/ in place.
+    paper = load_paper(PAPER, "gpu")
+    assert paper.results_name == "1502.03167@gpu"
+    configs = {c.name: c for c in resolve_configs(paper)}
+    assert all(c.path.is_relative_to(PAPER / "configs-gpu") for c in configs.values())
+    assert load_claims(paper)  # the same claims.yaml names configs the set has
     assert set(configs) == CONFIGS
     base = configs["baseline"]
     steps = base.trainer["max_epochs"] * base.data["passes_per_epoch"] * -(-base.data["n_train"] // base.data["batch_size"])

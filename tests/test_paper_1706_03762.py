@@ -40,15 +40,18 @@ def test_configs_resolve_and_scale_table3():
 
 
 def test_gpu_configs_use_the_same_keys():
-    from repro.configs import check_file, signatures
+    from repro.claims import load_claims
+    from repro.configs import resolve_configs
     from repro.paper import load_paper
-    from repro.yamlio import load_mapping
 
-    sigs = signatures(load_paper(PAPER))
+    # `repro run papers/1706.03762 --config-set gpu`: every file of configs-gpu/ is checked
+    # (raises ConfigError on an unknown key) and merged, and claims.yaml names its configs.
+    paper = load_paper(PAPER, "gpu")
     files = sorted((PAPER / "configs-gpu").rglob("*.yaml"))
     assert len(files) >= 20
-    for f in files:
-        check_file(f, load_mapping(f), sigs)  # raises ConfigError on an unknown key
+    configs = resolve_configs(paper)
+    assert {c.path for c in configs} == set(files) - {PAPER / "configs-gpu" / "base.yaml"}
+    assert load_claims(paper)
 
 
 def test_claims_load_and_name_real_configs():

@@ -37,6 +37,12 @@ def split_names(values: tuple[str, ...]) -> list[str] | None:
 
 
 paper_argument = click.argument("paper", type=click.Path(path_type=Path))
+config_set_option = click.option(
+    "--config-set", "config_set", metavar="NAME", default=None,
+    help="Use the paper's config set NAME, papers/<id>/configs-NAME/ (e.g. gpu: the GPU-scale "
+         "set in configs-gpu/), instead of configs/. Its results are kept apart, in "
+         "results/<id>@NAME/.",
+)
 results_option = click.option(
     "--results", "results", metavar="DIR", default=None,
     help="Results folder (default: results/ beside papers/).",

@@ -6,35 +6,38 @@ from pathlib import Path
 
 import click
 
-from .common import paper_argument, results_option, results_root_for
+from .common import config_set_option, paper_argument, results_option, results_root_for
 
 
 @click.command("report")
 @paper_argument
+@config_set_option
 @results_option
-def report(paper: Path, results: str | None) -> int:
+def report(paper: Path, config_set: str | None, results: str | None) -> int:
     """Judge every claim of PAPER against its results and render the report.
 
     \b
     Prints one line per claim (verdict, claimed, reproduced, evidence) and writes
     results/<id>/report.md from templates/report.md.j2 (or papers/<id>/report.md.j2).
-    No training happens here; runs come from `repro run`.
+    No training happens here; runs come from `repro run`. With --config-set NAME the
+    claims are judged against results/<id>@NAME/ and the report is written there.
 
     \b
     Examples:
       repro report papers/1611.03530
       repro report papers/1611.03530 --results /data/results
+      repro report papers/1207.0580 --config-set gpu
     """
     from ..paper import load_paper
     from ..report import claimed_text, evidence_text, render_report, reproduced_text
     from ..results import load_results
     from ..verdicts import judge_paper
 
-    p = load_paper(paper)
+    p = load_paper(paper, config_set)
     results_root = results_root_for(p.root, results)
-    judgement = judge_paper(p, load_results(results_root, p.id))
+    judgement = judge_paper(p, load_results(results_root, p.id, p.config_set))
     if not judgement.verdicts:
-        click.echo(f"{p.id}: claims.yaml lists no claims")
+        click.echo(f"{p.results_name}: claims.yaml lists no claims")
     else:
         width = max(len(v.id) for v in judgement.verdicts)
         for v in judgement.verdicts:

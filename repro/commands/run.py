@@ -8,12 +8,14 @@ from pathlib import Path
 import click
 
 from ..errors import RunsFailed, UsageError
-from .common import paper_argument, parse_int_list, results_option, results_root_for, split_names
+from .common import (config_set_option, paper_argument, parse_int_list, results_option, results_root_for,
+                     split_names)
 
 
 @click.command("run")
 @paper_argument
 @click.option("--only", multiple=True, metavar="CONFIG", help="Run only these configs (repeat or comma-separate).")
+@config_set_option
 @click.option("--seeds", metavar="0,1,2", help="Seeds to run (default: paper.yaml's reproduction.seeds).")
 @click.option("--workers", type=click.IntRange(min=1), help="Parallel run slots (default: one per GPU, else one per CPU core).")
 @click.option("--devices", metavar="0,1,3", help="GPU indices to use (default: all visible).")
@@ -32,7 +34,7 @@ from .common import paper_argument, parse_int_list, results_option, results_root
 @click.option("--sbatch", "sbatch_flags", multiple=True, metavar="FLAG", help="Extra sbatch flag, e.g. --sbatch=--qos=high (repeatable).")
 @click.option("--no-wait", is_flag=True, help="SLURM: submit and return at once; follow with `repro status`.")
 @results_option
-def run(paper: Path, only, seeds, workers, devices, runs_per_device, timeout_s, dry_run, wait_lock, no_site,
+def run(paper: Path, only, config_set, seeds, workers, devices, runs_per_device, timeout_s, dry_run, wait_lock, no_site,
         executor, partition, time_min, gpus_per_run, cpus_per_run, account, sbatch_flags, no_wait, results) -> int:
     """Run baseline, method and every ablation of PAPER over its seeds.
 
@@ -43,10 +45,16 @@ def run(paper: Path, only, seeds, workers, devices, runs_per_device, timeout_s, 
     the others: the command ends non-zero and names the failed runs and their logs.
 
     \b
+    --config-set NAME runs papers/<id>/configs-NAME/ (same layout and checks as configs/;
+    configs-gpu/ is the GPU-scale set) into results/<id>@NAME/<config>/seed-<n>/: its own
+    cache, lock, report and site page, never mixed with the default set's results.
+
+    \b
     Examples:
       repro run papers/1611.03530
       repro run papers/1611.03530 --only method --seeds 0
       repro run papers/1611.03530 --dry-run
+      repro run papers/1207.0580 --config-set gpu
       repro run papers/1611.03530 --devices 0,1 --runs-per-device 4
       repro run papers/1611.03530 --executor slurm --partition gpu --gpus-per-run 1 --time 30 --no-wait
     """
@@ -55,10 +63,13 @@ def run(paper: Path, only, seeds, workers, devices, runs_per_device, timeout_s, 
     from ..paper import load_paper
     from ..configs import resolve_configs
     from ..planner import CACHED, plan
+    from ..results import paper_results_dir
 
     t0 = time.monotonic()
-    p = load_paper(paper)
+    p = load_paper(paper, config_set)
     results_root = results_root_for(p.root, results)
+    paper_results = paper_results_dir(results_root, p.id, p.config_set)  # results/<id>[@<set>]/
+    label = p.results_name
     seed_list = parse_int_list(seeds, "--seeds")
     device_list = [d.strip() for d in devices.split(",") if d.strip()] if devices else None
     if no_wait and executor != "slurm":
@@ -79,24 +90,27 @@ def run(paper: Path, only, seeds, workers, devices, runs_per_device, timeout_s, 
         planned = plan(p, results_root, seeds=seed_list, git=git_state(p.root), configs=configs)
         todo = [r for r in planned if r.action != CACHED]
         if executor == "slurm":
-            todo = _not_already_on_slurm(todo, results_root / p.id)
+            todo = _not_already_on_slurm(todo, paper_results)
         return planned, todo
 
     if dry_run:
+        click.echo(f"{label}: configs from {p.configs_dir}/, results in {paper_results}/"
+                   + (f" (config set {p.config_set})" if p.config_set else ""))
         _print_plan(make_plan()[0])
         return 0
 
-    with paper_lock(results_root / p.id, wait=wait_lock):
+    with paper_lock(paper_results, wait=wait_lock):
         # Planned under the lock: a run that waited (--wait) sees what the other one finished.
         planned, todo = make_plan()
         if not todo:
-            click.echo(f"nothing to do: all {len(planned)} runs of {p.id} are cached ({time.monotonic() - t0:.2f} s)")
+            click.echo(f"nothing to do: all {len(planned)} runs of {label} are cached ({time.monotonic() - t0:.2f} s)")
         else:
-            click.echo(f"{p.id}: {len(todo)} to run, {len(planned) - len(todo)} cached")
+            click.echo(f"{label}: {len(todo)} to run, {len(planned) - len(todo)} cached")
             if executor == "slurm":
-                jobs = _execute_slurm([r.spec for r in todo], results_root / p.id, slurm_opts, wait=not no_wait)
+                jobs = _execute_slurm([r.spec for r in todo], paper_results, slurm_opts, wait=not no_wait)
                 if no_wait:
-                    click.echo(f"submitted; follow with: repro status {paper}")
+                    follow = f" --config-set {p.config_set}" if p.config_set else ""
+                    click.echo(f"submitted; follow with: repro status {paper}{follow}")
                     return 0
             else:
                 jobs = _execute([r.spec for r in todo], workers, device_list, runs_per_device, timeout_s)
@@ -184,9 +198,9 @@ def _publish(paper, results_root: Path) -> None:
     from ..site.build import build_site
     from ..verdicts import judge_paper
 
-    judgement = judge_paper(paper, load_results(results_root, paper.id))
+    judgement = judge_paper(paper, load_results(results_root, paper.id, paper.config_set))
     report = render_report(paper, judgement, results_root)
     click.echo(f"report: {report}")
-    index = build_site(paper.root.parent, results_root, results_root.parent / "site", only=[paper.id])
-    page = index.parent / "papers" / paper.id / "index.html"
+    index = build_site(paper.root.parent, results_root, results_root.parent / "site", only=[paper.results_name])
+    page = index.parent / "papers" / paper.results_name / "index.html"
     click.echo(f"site:   {page if page.exists() else index}")

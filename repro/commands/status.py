@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from .common import paper_argument, results_option, results_root_for, split_names
+from .common import config_set_option, paper_argument, results_option, results_root_for, split_names
 
 
 def _local_sweep_alive(paper_results: Path) -> bool:
@@ -22,16 +22,17 @@ def _local_sweep_alive(paper_results: Path) -> bool:
     return bool(info) and not _stale(info)
 
 
-def run_states(paper_dir: Path, results: str | None = None, only: list[str] | None = None) -> list[dict[str, Any]]:
+def run_states(paper_dir: Path, results: str | None = None, only: list[str] | None = None,
+               config_set: str | None = None) -> list[dict[str, Any]]:
     """One row per planned run: name, state, where, detail (error, log or scheduler file)."""
     from ..executors.slurm import job_state, read_jobs, squeue_states
     from ..paper import load_paper
     from ..planner import CACHED, plan
-    from ..results import read_summary
+    from ..results import paper_results_dir, read_summary
 
-    p = load_paper(paper_dir)
+    p = load_paper(paper_dir, config_set)
     results_root = results_root_for(p.root, results)
-    paper_results = results_root / p.id
+    paper_results = paper_results_dir(results_root, p.id, p.config_set)
     planned = plan(p, results_root, only=only)
     jobs = read_jobs(paper_results)
     on_slurm = {r.spec.name: jobs[r.spec.name] for r in planned
@@ -77,15 +78,17 @@ def run_states(paper_dir: Path, results: str | None = None, only: list[str] | No
 @click.command("status")
 @paper_argument
 @click.option("--only", multiple=True, metavar="CONFIG", help="Show only these configs.")
+@config_set_option
 @results_option
-def status(paper: Path, only, results) -> int:
+def status(paper: Path, only, config_set, results) -> int:
     """Show every run of PAPER: queued, running, finished, failed (local or SLURM).
 
     \b
     Examples:
       repro status papers/1611.03530
+      repro status papers/1207.0580 --config-set gpu
     """
-    rows = run_states(paper, results, split_names(only))
+    rows = run_states(paper, results, split_names(only), config_set)
     width = max((len(r["run"]) for r in rows), default=3)
     for r in rows:
         line = f"  {r['run']:<{width}}  {r['state']:11s} {r['where']:<16s} {r['detail']}".rstrip()

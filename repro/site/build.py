@@ -10,6 +10,12 @@ moved or zipped as a whole):
     site/papers/<id>/index.html       the paper's page
     site/papers/<id>/plots/*.svg      plots (+ .sha256 sidecars: redrawn only on change)
     site/papers/<id>/runs/<config>/seed-<n>/{run.log,config.yaml}.txt
+    site/papers/<id>@<set>/...        a config set's page (results/<id>@<set>/, the runs of
+                                      papers/<id>/configs-<set>/), linked from the paper's
+                                      page and its own row in the index
+
+A page is keyed by its results folder's name (`<id>` or `<id>@<set>`): the same key names its
+folder under site/papers/ and its cached row under site/_index/.
 
 Run logs and resolved configs are *copied* into the site rather than linked to ../results:
 `--results` and `--out` may point anywhere, and a site that links outside itself breaks as
@@ -33,7 +39,8 @@ from urllib.parse import quote
 
 from ..atomic import atomic_write_json
 from ..errors import ReproError
-from ..paper import find_papers
+from ..paper import CONFIG_SET_NAME, config_dir_name, find_papers
+from ..results import paper_results_dir, results_name, split_results_name
 from .markdown import render_markdown, safe_url
 from .plots import Drawer, PlotTask, file_key, write_generated
 
@@ -74,26 +81,39 @@ def build_site(papers_dir: str | Path, results_root: str | Path, site_dir: str |
     """Render the site; returns the path of index.html.
 
     only: rebuild just these papers' pages (what `repro run` does after a sweep); the index
-    is rebuilt from every paper's cached row. jobs: processes for drawing plots (default: the
-    cores available).
+    is rebuilt from every paper's cached row. An id rebuilds the paper's page and its config
+    sets' pages; `<id>@<set>` rebuilds that set's page and the paper's page (which links to
+    it). jobs: processes for drawing plots (default: the cores available).
     """
     papers_dir, results_root, site_dir = Path(papers_dir), Path(results_root), Path(site_dir)
     _claim(site_dir)
     found = {p.name: p for p in find_papers(papers_dir)}
+    keys = _page_keys(found, results_root)  # page key -> (paper id, config set or None)
     if only:
-        unknown = [i for i in only if i not in found]
+        unknown = [i for i in only if i not in keys]
         if unknown:
             raise SiteError(
-                f"no paper folder for {', '.join(unknown)} under {papers_dir}",
-                hint="give paper ids as they appear under papers/ (e.g. 1611.03530)",
+                f"no paper folder for {', '.join(unknown)} under {papers_dir}"
+                + (" (nor a results/<id>@<set>/ folder)" if any("@" in i for i in unknown) else ""),
+                hint="give paper ids as they appear under papers/ (e.g. 1611.03530), or <id>@<set> "
+                     "for a config set with results",
                 where=str(papers_dir),
             )
-        # Papers never rendered before (or whose cached row is unreadable) are built too,
+        wanted: set[str] = set()
+        for i in only:
+            pid, config_set = keys[i]
+            wanted.add(pid)  # the paper's page links to its sets' pages
+            wanted |= {i} if config_set else {k for k, (p, _) in keys.items() if p == pid}
+        # Pages never rendered before (or whose cached row is unreadable) are built too,
         # so the index never links to nothing.
-        targets = [i for i in found if i in only or _load_row(site_dir, i) is None
-                   or not (site_dir / "papers" / i / "index.html").is_file()]
+        targets = [k for k in keys if k in wanted or _load_row(site_dir, k) is None
+                   or not (site_dir / "papers" / k / "index.html").is_file()]
     else:
-        targets = list(found)
+        targets = list(keys)
+    sets_of: dict[str, list[str]] = {}
+    for pid, config_set in keys.values():
+        if config_set:
+            sets_of.setdefault(pid, []).append(config_set)
 
     env = _jinja()
     paper_tpl = env.get_template("site/paper.html.j2")
@@ -101,13 +121,15 @@ def build_site(papers_dir: str | Path, results_root: str | Path, site_dir: str |
     pages: list[PaperPage] = []
     html: dict[str, str] = {}
     try:
-        for pid in targets:
+        for key in targets:
             # Each paper's stale plots are drawn by the workers while the next paper is judged.
-            page = _paper_page(found[pid], results_root, site_dir)
+            pid, config_set = keys[key]
+            page = _paper_page(found[pid], results_root, site_dir, config_set=config_set,
+                               sets=sets_of.get(pid, []))
             drawer.submit(page.plots)
             for src, dst in page.copies:
                 _copy(src, dst)
-            html[pid] = paper_tpl.render(**page.context)
+            html[key] = paper_tpl.render(**page.context)
             pages.append(page)
     finally:
         drawer.finish()
@@ -117,14 +139,29 @@ def build_site(papers_dir: str | Path, results_root: str | Path, site_dir: str |
         write_generated(_cached_row_path(site_dir, p.pid), json.dumps(p.row, sort_keys=True, default=str).encode())
 
     rows = {p.pid: p.row for p in pages}
-    for pid in found:
-        if pid not in rows:
-            rows[pid] = _load_row(site_dir, pid) or {}
+    for key in keys:
+        if key not in rows:
+            rows[key] = _load_row(site_dir, key) or {}
     if not only:
-        _prune(site_dir, set(found))
+        _prune(site_dir, set(keys))
     index = site_dir / "index.html"
-    _write_if_changed(index, env.get_template("site/index.html.j2").render(**_index_context(rows, papers_dir, results_root)))
+    _write_if_changed(index, env.get_template("site/index.html.j2").render(
+        **_index_context(rows, papers_dir, results_root, n_papers=len(found))))
     return index
+
+
+def _page_keys(found: dict[str, Path], results_root: Path) -> dict[str, tuple[str, str | None]]:
+    """Page key -> (paper id, config set): each paper's page, then one per results/<id>@<set>/."""
+    keys: dict[str, tuple[str, str | None]] = {pid: (pid, None) for pid in found}
+    try:
+        names = sorted(d.name for d in results_root.iterdir() if d.is_dir())
+    except OSError:
+        names = []
+    for name in names:
+        pid, config_set = split_results_name(name)
+        if name not in found and config_set and pid in found and CONFIG_SET_NAME.fullmatch(config_set):
+            keys[name] = (pid, config_set)
+    return keys
 
 
 # -- the site folder --------------------------------------------------------------------------
@@ -287,17 +324,23 @@ def _read_meta(paper_root: Path) -> dict[str, Any]:
         return {}
 
 
-def _paper_page(root: Path, results_root: Path, site_dir: Path) -> PaperPage:
+def _paper_page(root: Path, results_root: Path, site_dir: Path, *, config_set: str | None = None,
+                sets: list[str] | tuple[str, ...] = ()) -> PaperPage:
+    """One page: the paper's default config set, or (config_set) one of its other sets.
+
+    sets: the paper's config sets that have pages, linked from the default page.
+    """
     from ..paper import load_paper
     from ..results import load_results
 
     pid = root.name
-    out_dir = site_dir / "papers" / pid
+    key = results_name(pid, config_set)
+    out_dir = site_dir / "papers" / key
     error: ReproError | None = None
     paper = judgement = None
-    results = load_results(results_root, pid)
+    results = load_results(results_root, pid, config_set)
     try:
-        paper = load_paper(root)
+        paper = load_paper(root, config_set)
         from ..verdicts import judge_paper
 
         judgement = judge_paper(paper, results)
@@ -307,7 +350,7 @@ def _paper_page(root: Path, results_root: Path, site_dir: Path) -> PaperPage:
     view = _meta_view(pid, meta)
     proxy = _text(((meta.get("reproduction") or {}) if isinstance(meta.get("reproduction"), dict) else {}).get("proxy"))
 
-    page = PaperPage(pid=pid, row={}, context={})
+    page = PaperPage(pid=key, row={}, context={})
     runs, run_links = _runs_view(results, results_root, pid, out_dir, page)
     metrics = [m.name for m in paper.metrics] if paper is not None and error is None else []
     claims = _claims_view(judgement) if judgement else []
@@ -320,7 +363,7 @@ def _paper_page(root: Path, results_root: Path, site_dir: Path) -> PaperPage:
     if judgement is not None:
         figures = _plot_tasks(page, out_dir, judgement, results, metrics, claims)
 
-    report_md = results_root / pid / "report.md"
+    report_md = paper_results_dir(results_root, pid, config_set) / "report.md"
     report_html = None
     if report_md.is_file():
         try:
@@ -330,10 +373,15 @@ def _paper_page(root: Path, results_root: Path, site_dir: Path) -> PaperPage:
 
     from ..report import environments
 
-    envs = environments(results_root, pid)
+    envs = environments(results_root, pid, config_set)
     group = _group(counts, error)
+    set_view = {
+        "name": config_set, "dir": config_dir_name(config_set),
+        "what": "the GPU-scale set" if config_set == "gpu" else None,
+    } if config_set else None
     page.row = {
-        "id": pid, "href": f"papers/{_url_segment(pid)}/index.html", "title": view["title"],
+        "id": key, "paper_id": pid, "config_set": config_set,
+        "href": f"papers/{_url_segment(key)}/index.html", "title": view["title"],
         "authors": view["authors_short"], "arxiv_url": view["arxiv_url"], "arxiv_id": view["arxiv_id"],
         "counts": counts, "n_claims": sum(counts.values()), "proxy": proxy, "device_hours": hours,
         "last_run": last_run, "group": group, "n_runs": len(runs),
@@ -349,8 +397,13 @@ def _paper_page(root: Path, results_root: Path, site_dir: Path) -> PaperPage:
         "failures": [r for r in runs if r["status"] not in ("finished", "running")],
         "environments": envs, "report_html": report_html, "device_hours": hours,
         "per_config_hours": dict(judgement.device_hours) if judgement else {},
-        "last_run": last_run, "command": f"repro run papers/{pid}", "row": page.row,
-        "seeds": _safe_seeds(paper),
+        "last_run": last_run, "row": page.row, "seeds": _safe_seeds(paper),
+        "command": f"repro run papers/{pid}" + (f" --config-set {config_set}" if config_set else ""),
+        "config_set": set_view,
+        "default_href": f"../{_url_segment(pid)}/index.html",
+        "set_pages": [] if config_set else [
+            {"name": s, "dir": config_dir_name(s), "href": f"../{_url_segment(results_name(pid, s))}/index.html"}
+            for s in sets],
     }
     return page
 
@@ -497,7 +550,8 @@ def _plot_tasks(page: PaperPage, out_dir: Path, j, results, metrics: list[str],
 
 
 # -- the index --------------------------------------------------------------------------------
-def _index_context(rows: dict[str, dict[str, Any]], papers_dir: Path, results_root: Path) -> dict[str, Any]:
+def _index_context(rows: dict[str, dict[str, Any]], papers_dir: Path, results_root: Path,
+                   n_papers: int | None = None) -> dict[str, Any]:
     grouped = []
     for key, title, blurb in GROUPS:
         members = sorted((r for r in rows.values() if r.get("group") == key),
@@ -506,10 +560,12 @@ def _index_context(rows: dict[str, dict[str, Any]], papers_dir: Path, results_ro
             grouped.append({"key": key, "title": title, "blurb": blurb, "rows": members})
     totals: dict[str, int] = {v: 0 for v in VERDICT_CLASS}
     for r in rows.values():
+        if r.get("config_set"):
+            continue  # the same claims judged again on another config set: counted once
         for k, n in (r.get("counts") or {}).items():
             totals[k] = totals.get(k, 0) + n
     return {
-        "groups_view": grouped, "n_papers": len(rows), "totals": totals,
+        "groups_view": grouped, "n_papers": len(rows) if n_papers is None else n_papers, "totals": totals,
         "verdict_order": list(VERDICT_CLASS),
         "device_hours": sum(r.get("device_hours") or 0.0 for r in rows.values()),
         "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
