@@ -27,6 +27,7 @@ from typing import Any, Callable
 import lightning as L
 import numpy as np
 import torch
+from lightning.pytorch.callbacks import Checkpoint
 
 from .atomic import atomic_write_json, atomic_write_text, fsync_path
 from .envinfo import runtime_env
@@ -88,7 +89,8 @@ def _scalar(v: Any) -> float | None:
 
 
 class MetricsRecorder(L.Callback):
-    """Appends logged metrics to metrics.jsonl: one row per epoch, plus per-step loss rows.
+    """Appends logged metrics to metrics.jsonl: per-step loss rows, and one row per epoch
+    written by `record_epoch` (called from EpochEnd, after the module's own epoch-end hook).
 
     Rows are appended and flushed as they come; a crash can only tear the last line, which
     readers drop (results.read_metrics).
@@ -115,8 +117,9 @@ class MetricsRecorder(L.Callback):
         if value is not None and trainer.global_step % self.every == 0:
             self._append({"kind": "step", "step": trainer.global_step, "epoch": trainer.current_epoch, "loss": value})
 
-    def on_train_epoch_end(self, trainer, pl_module) -> None:
-        # In Lightning 2.x validation has already run for this epoch: its metrics are here too.
+    def record_epoch(self, trainer) -> None:
+        # Validation has already run for this epoch (Lightning 2.x), and so has the module's
+        # on_train_epoch_end: everything logged this epoch is in callback_metrics.
         row: dict[str, Any] = {"kind": "epoch", "step": trainer.global_step, "epoch": trainer.current_epoch}
         for k, v in trainer.callback_metrics.items():
             f = _scalar(v)
@@ -162,21 +165,26 @@ class RunState(L.Callback):
 DEFAULT_CHECKPOINT_EVERY_S = 10.0
 
 
-class EpochCheckpoint(L.Callback):
-    """Writes checkpoints/last.ckpt at epoch ends, atomically (temp file, fsync, rename).
+class EpochEnd(Checkpoint):
+    """At each epoch end: the epoch's metrics row, then checkpoints/last.ckpt when one is due,
+    written atomically (temp file, fsync, rename).
 
-    After the first epoch, then at most every `every_s` seconds: a synced checkpoint per
-    epoch costs more than a short epoch itself, and an interruption loses at most `every_s`
-    seconds of training (resources.checkpoint_every_s). Listed after MetricsRecorder so the
-    epoch's metrics row is counted in the checkpoint.
+    A `Checkpoint` subclass because Lightning calls those after the module's own
+    on_train_epoch_end (other callbacks before it): a metric the model logs there belongs to
+    this epoch's row, not the next one's. The row comes first so the checkpoint counts it.
+    Checkpoints are written after the first epoch, then at most every `every_s` seconds: a
+    synced checkpoint per epoch costs more than a short epoch itself, and an interruption
+    loses at most `every_s` seconds of training (resources.checkpoint_every_s).
     """
 
-    def __init__(self, path: Path, every_s: float = DEFAULT_CHECKPOINT_EVERY_S) -> None:
+    def __init__(self, recorder: MetricsRecorder, path: Path, every_s: float = DEFAULT_CHECKPOINT_EVERY_S) -> None:
+        self.recorder = recorder
         self.path = path
         self.every_s = every_s
         self._last: float | None = None
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
+        self.recorder.record_epoch(trainer)
         now_s = time.monotonic()
         if self._last is not None and now_s - self._last < self.every_s:
             return
@@ -299,7 +307,7 @@ def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None) -> dict[str, Any]:
                 recorder,
                 RunState(recorder),
                 Progress(emit, spec.name),
-                EpochCheckpoint(ckpt, float(spec.values.get("resources", {}).get("checkpoint_every_s", DEFAULT_CHECKPOINT_EVERY_S))),
+                EpochEnd(recorder, ckpt, float(spec.values.get("resources", {}).get("checkpoint_every_s", DEFAULT_CHECKPOINT_EVERY_S))),
             ]
             trainer_kwargs = dict(spec.values["trainer"])
             trainer_kwargs.setdefault("accelerator", "auto" if os.environ.get("CUDA_VISIBLE_DEVICES") else "cpu")
@@ -311,7 +319,7 @@ def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None) -> dict[str, Any]:
                 default_root_dir=str(rdir),
                 enable_progress_bar=False,
                 enable_model_summary=False,
-                enable_checkpointing=False,  # EpochCheckpoint does it, atomically
+                enable_checkpointing=True,  # by EpochEnd only: Lightning adds none beside it
             )
             trainer.fit(model, datamodule=data, ckpt_path=str(ckpt) if resume else None)
         except Diverged as e:

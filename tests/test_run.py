@@ -49,6 +49,26 @@ def test_sweep_runs_every_config_and_seed_then_is_cached(tmp_path):
     assert mtimes == {f: f.stat().st_mtime_ns for f in (tmp_path / "results").rglob("summary.json")}
 
 
+def test_metric_logged_at_epoch_end_lands_in_its_own_epoch_row(tmp_path):
+    # A model that logs in its own on_train_epoch_end (e.g. a loss summed over the epoch):
+    # Lightning calls plain callbacks before that hook, so a recorder there would file the
+    # value one epoch late and lose the last one.
+    folder = make_tiny_paper(tmp_path, seeds=(0,), epochs=3)
+    model = folder / "model.py"
+    model.write_text(model.read_text().replace(
+        "    def configure_optimizers(self):",
+        "    def on_train_epoch_end(self):\n"
+        "        self.log('epoch_seen', float(self.current_epoch))\n\n"
+        "    def configure_optimizers(self):"))
+    r = run_repro("run", "papers/0000.00001", "--only", "baseline", "--no-site", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    run = tmp_path / "results/0000.00001/baseline/seed-0"
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    epochs = [row for row in rows if row["kind"] == "epoch"]
+    assert [(row["epoch"], row.get("epoch_seen")) for row in epochs] == [(0, 0.0), (1, 1.0), (2, 2.0)]
+    assert json.loads((run / "summary.json").read_text())["final"]["train_loss"] > 0
+
+
 def test_noop_rerun_does_not_import_torch(tmp_path):
     folder = make_tiny_paper(tmp_path, seeds=(0,))
     assert run_repro("run", "papers/0000.00001", "--no-site", cwd=tmp_path).returncode == 0
