@@ -76,3 +76,10 @@ class RunsFailed(ReproError):
     """Some runs of a sweep failed, diverged or timed out."""
 
     exit_code = 1
+
+
+class WorkerStartError(ReproError):
+    """The run workers could not start: torch or lightning fails to import, or the worker
+    processes keep dying before they are ready. No run was charged with it."""
+
+    exit_code = 1

@@ -8,6 +8,7 @@ starts, so CUDA only ever sees the worker's devices).
 from __future__ import annotations
 
 import os
+import sys
 import traceback
 from typing import Any
 
@@ -24,7 +25,8 @@ def worker_main(worker_id: int, env: dict[str, str], threads: int, conn) -> None
         torch.set_num_threads(max(1, threads))
         from . import training
     except Exception:  # noqa: BLE001 - report import failures instead of dying silently
-        conn.send(("worker_error", worker_id, {"error": traceback.format_exc()}))
+        traceback.print_exc()  # the whole story on the user's terminal, above the error
+        conn.send(("worker_error", worker_id, {"error": traceback.format_exc().strip().splitlines()[-1]}))
         return
     conn.send(("ready", worker_id, {"pid": os.getpid()}))
 
@@ -37,7 +39,11 @@ def worker_main(worker_id: int, env: dict[str, str], threads: int, conn) -> None
         except EOFError:  # the parent went away
             return
         if spec is None:
-            return
+            # Every result is already on disk (atomically): skip the interpreter's teardown of
+            # torch and lightning, which takes a second or more at the end of every sweep.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
         conn.send(("started", worker_id, {"run": spec.name}))
         try:
             summary = training.execute(spec, emit)

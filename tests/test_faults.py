@@ -335,3 +335,26 @@ def test_disk_full_marks_the_run_failed_with_the_reason_and_keeps_earlier_result
     paper = load_paper(tmp_path / "papers" / PID)
     actions = {p.spec.config: p.action for p in plan(paper, res, only=["baseline", "big"])}
     assert actions == {"baseline": CACHED, "big": TODO}
+
+
+@pytest.mark.parametrize("fake_torch, says", [
+    # Python starts, then `import torch` kills the process: the worker never reports "ready".
+    ("import os\nos._exit(3)\n", "died before they were ready (last exit code 3)"),
+    # `import torch` raises: the worker reports the traceback itself.
+    ("raise ImportError('libtorch_cpu.so: cannot open shared object file')\n", "libtorch_cpu.so"),
+], ids=["dies", "raises"])
+def test_workers_that_cannot_start_stop_the_sweep_with_a_clear_error(tmp_path, fake_torch, says):
+    make_tiny_paper(tmp_path, seeds=(0, 1))
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "torch.py").write_text(fake_torch)  # shadows the real torch in the workers only
+    t0 = time.monotonic()
+    r = run_repro("run", f"papers/{PID}", "--no-site", "--workers", "2", cwd=tmp_path,
+                  env={"PYTHONPATH": os.pathsep.join([str(shadow), os.environ.get("PYTHONPATH", "")])}, timeout=120)
+    assert r.returncode == 1, r.stderr
+    assert says in r.stderr and "hint:" in r.stderr and "Traceback" not in r.stderr.split("error:")[-1]
+    assert time.monotonic() - t0 < 60  # no endless respawning
+    # No run was charged with it: nothing recorded as failed, all of them still to do.
+    assert not list((tmp_path / "results").rglob("summary.json"))
+    paper = load_paper(tmp_path / "papers" / PID)
+    assert {p.action for p in plan(paper, tmp_path / "results")} == {TODO}

@@ -27,6 +27,7 @@ from multiprocessing.connection import wait as wait_conns
 from pathlib import Path
 from typing import Any
 
+from ..errors import WorkerStartError
 from ..planner import RunSpec
 from ..results import read_summary
 from .base import Executor, Job, JobState, mark_job
@@ -87,6 +88,9 @@ def make_slots(
     return [Slot((), max(1, cpus // n)) for _ in range(n)]
 
 
+MAX_STARTUP_DEATHS = 3  # workers in a row dying before "ready": stop instead of respawning
+
+
 @dataclass
 class _Worker:
     wid: int
@@ -121,6 +125,7 @@ class LocalExecutor(Executor):
     _next_id: int = 0
 
     def __post_init__(self) -> None:
+        self._startup_deaths = 0  # workers in a row that died before they were ready
         self._ctx = mp.get_context("spawn")  # no fork after threads; children import torch fresh
         devices = list(dict.fromkeys(d for s in self.slots for d in s.devices))
         self.gpu = bool(devices)
@@ -284,9 +289,13 @@ class LocalExecutor(Executor):
                 continue  # dead: handled below
             if kind == "ready":
                 w.ready = True
+                self._startup_deaths = 0
             elif kind == "worker_error":
-                # The worker could not even import torch/lightning: fail loudly, once.
-                raise RuntimeError(f"worker {w.wid} failed to start:\n{fields['error']}")
+                # The worker could not even import torch/lightning: every other would fail
+                # the same way, so stop here, once, before any run is charged with it.
+                raise WorkerStartError(
+                    f"a run worker could not start: {fields['error']} (its traceback is above)",
+                    hint="check the environment: `python -c 'import torch, lightning'` in the same Python")
             elif kind == "progress" and w.job is not None:
                 w.job.epoch, w.job.max_epochs = fields.get("epoch"), fields.get("max_epochs")
                 changed.append(w.job)
@@ -310,6 +319,15 @@ class LocalExecutor(Executor):
                 changed.append(job)
                 self._replace(w)
             elif not w.proc.is_alive():
+                if not w.ready:
+                    self._startup_deaths += 1
+                    if self._startup_deaths >= MAX_STARTUP_DEATHS:
+                        # Crashing at import (a broken CUDA driver, a segfaulting wheel, the
+                        # OOM killer): restarting it forever would only spin.
+                        raise WorkerStartError(
+                            f"{self._startup_deaths} run workers in a row died before they were ready "
+                            f"(last exit code {w.proc.exitcode}); their output is above",
+                            hint="check that `python -c 'import torch, lightning'` works, and the machine's free memory")
                 if job is not None:
                     mark_job(job, JobState.FAILED, f"worker process died (exit code {w.proc.exitcode})")
                     job.t_end = now
