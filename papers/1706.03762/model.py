@@ -193,12 +193,25 @@ class Transformer(L.LightningModule):
         acc = (logits.argmax(-1) == tgt).float().mean()
         return smoothed, plain, acc
 
+    def on_train_epoch_start(self) -> None:
+        zero = torch.zeros((), device=self.device)
+        self._loss_sum, self._acc_sum, self._seen = zero, zero, 0
+
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
         src, tgt = batch
         smoothed, plain, acc = self._losses(src, tgt)
-        self.log("train_loss", plain.detach(), on_step=False, on_epoch=True)
-        self.log("train_acc", acc, on_step=False, on_epoch=True)
+        # Summed here and logged once per epoch (on_train_epoch_end): each self.log call costs
+        # Lightning ~0.3 ms per step. Weighted by batch size like Lightning's own on_epoch mean,
+        # so the values are the same.
+        n = len(src)
+        self._loss_sum = self._loss_sum + plain.detach() * n
+        self._acc_sum = self._acc_sum + acc.detach() * n
+        self._seen += n
         return smoothed                                                  # the objective
+
+    def on_train_epoch_end(self) -> None:
+        self.log("train_loss", self._loss_sum / self._seen)
+        self.log("train_acc", self._acc_sum / self._seen)
 
     def validation_step(self, batch, batch_idx: int) -> None:
         src, tgt = batch
