@@ -16,6 +16,9 @@ samples/s = epochs x training samples / seconds; each side is the best of --repe
 interleaved so that machine load hits all three alike. Ratios are repro / hand and
 repro / lightning.
 
+bench_paper() also takes a config set and trainer overrides (applied to a copy of the paper),
+e.g. bench_paper("1706.03762", 1, "gpu", {"max_steps": 30, ...}) for the GPU-scale set.
+
     python bench/throughput.py [--repeat 2] [PAPER ...]
 """
 
@@ -40,7 +43,8 @@ from repro.configs import resolve_configs
 from repro.paper import load_paper
 
 folder, config, mode = sys.argv[1], sys.argv[2], sys.argv[3]
-cfg = {c.name: c for c in resolve_configs(load_paper(folder))}[config]
+config_set = sys.argv[4] if len(sys.argv) > 4 else None
+cfg = {c.name: c for c in resolve_configs(load_paper(folder, config_set))}[config]
 def load(name):
     spec = importlib.util.spec_from_file_location(name, f"{folder}/{name}.py")
     m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); return m
@@ -51,6 +55,7 @@ def overrides(model, hook):
 model_cls, data_cls = the_class(load("model"), L.LightningModule), the_class(load("data"), L.LightningDataModule)
 tr = dict(cfg.trainer)
 epochs = tr.get("max_epochs", 1)
+max_steps = tr.get("max_steps", -1)
 L.seed_everything(0, verbose=False)
 t0 = time.perf_counter()
 model, data = model_cls(**cfg.model), data_cls(**cfg.data)
@@ -58,7 +63,7 @@ if mode == "lightning":  # a plain Trainer, no repro callbacks
     trainer = L.Trainer(**tr, accelerator="cpu", devices=1, logger=False, enable_progress_bar=False,
                         enable_model_summary=False, enable_checkpointing=False)
     trainer.fit(model, datamodule=data)
-    print(json.dumps({"seconds": time.perf_counter() - t0, "samples": epochs * len(data.train_dataloader().dataset)}))
+    print(json.dumps({"seconds": time.perf_counter() - t0, "steps": trainer.global_step}))
     sys.exit(0)
 
 data.setup("fit")
@@ -70,16 +75,20 @@ if isinstance(sched, dict):
     sched, interval = sched["scheduler"], sched.get("interval", "epoch")
 vals = data.val_dataloader()
 vals = list(vals) if isinstance(vals, (list, tuple)) else [vals]
-every_epochs = tr.get("check_val_every_n_epoch", 1)
+every_epochs = tr.get("check_val_every_n_epoch", 1)   # None: count batches across epochs
 n_batches = len(data.train_dataloader())
 vci = tr.get("val_check_interval", 1.0)
 val_every = max(1, int(n_batches * vci)) if isinstance(vci, float) else int(vci)
+limit_val = tr.get("limit_val_batches", 1.0)
+limit_val = int(limit_val) if isinstance(limit_val, int) else math.inf
 
 def validate():
     model.eval()
     with torch.no_grad():
         for k, loader in enumerate(vals):
             for i, batch in enumerate(loader):
+                if i >= limit_val:
+                    break
                 model.validation_step(batch, i, k) if len(vals) > 1 else model.validation_step(batch, i)
     model.train()
 
@@ -97,8 +106,14 @@ for epoch in range(epochs):
         if overrides(model, "on_train_batch_end"):
             model.on_train_batch_end(loss, batch, i)
         n, steps = n + len(batch[0]), steps + 1
-        if (epoch + 1) % every_epochs == 0 and (i + 1) % val_every == 0:
+        if every_epochs is None and steps % val_every == 0:
             validate()
+        elif every_epochs is not None and (epoch + 1) % every_epochs == 0 and (i + 1) % val_every == 0:
+            validate()
+        if steps == max_steps:
+            break
+    if steps == max_steps:
+        break
     if sched is not None and interval == "epoch":
         sched.step()
 print(json.dumps({"seconds": time.perf_counter() - t0, "samples": n, "steps": steps}))
@@ -112,31 +127,53 @@ def _run(cmd: list[str]) -> subprocess.CompletedProcess:
     return r
 
 
-def _repro_seconds(folder: Path, paper: str) -> float:
+def _repro_seconds(folder: Path, paper: str, config_set: str | None) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         _run([sys.executable, "-m", "repro", "run", str(folder), "--only", CONFIG, "--seeds", "0",
-              "--results", tmp, "--no-site", "--workers", "1"])
-        summary = json.loads((Path(tmp) / paper / CONFIG / "seed-0" / "summary.json").read_text())
+              "--results", tmp, "--no-site", "--workers", "1", *(["--config-set", config_set] if config_set else [])])
+        name = f"{paper}@{config_set}" if config_set else paper
+        summary = json.loads((Path(tmp) / name / CONFIG / "seed-0" / "summary.json").read_text())
     return float(summary["wall_time_s"])
 
 
-def bench_paper(paper: str, repeat: int = 1) -> dict | None:
+def _copy_with_trainer(folder: Path, config_set: str | None, trainer: dict) -> Path:
+    """A copy of the paper folder whose base.yaml has `trainer` merged in (e.g. a step cap)."""
+    import shutil
+
+    import yaml
+
+    copy = Path(tempfile.mkdtemp()) / folder.name
+    shutil.copytree(folder, copy)
+    base = copy / (f"configs-{config_set}" if config_set else "configs") / "base.yaml"
+    values = yaml.safe_load(base.read_text())
+    values.setdefault("trainer", {}).update(trainer)
+    base.write_text(yaml.safe_dump(values, sort_keys=False))
+    return copy
+
+
+def bench_paper(paper: str, repeat: int = 1, config_set: str | None = None, trainer: dict | None = None) -> dict | None:
     folder = REPO / "papers" / paper
-    if not (folder / "configs" / f"{CONFIG}.yaml").exists():
+    if not (folder / (f"configs-{config_set}" if config_set else "configs") / f"{CONFIG}.yaml").exists():
         return None
+    if trainer:
+        folder = _copy_with_trainer(folder, config_set, trainer)
     script = Path(tempfile.mkdtemp()) / "hand.py"
     script.write_text(HAND_LOOP)
+    extra = [config_set] if config_set else []
     best = {"repro": float("inf"), "hand": float("inf"), "lightning": float("inf")}
     samples = steps = 0
     for _ in range(repeat):
-        hand = json.loads(_run([sys.executable, str(script), str(folder), CONFIG, "hand"]).stdout.splitlines()[-1])
+        hand = json.loads(_run([sys.executable, str(script), str(folder), CONFIG, "hand", *extra]).stdout.splitlines()[-1])
         samples, steps = hand["samples"], hand["steps"]  # the same epochs and batches in all three
         best["hand"] = min(best["hand"], hand["seconds"])
-        best["repro"] = min(best["repro"], _repro_seconds(folder, paper))
-        lit = json.loads(_run([sys.executable, str(script), str(folder), CONFIG, "lightning"]).stdout.splitlines()[-1])
+        best["repro"] = min(best["repro"], _repro_seconds(folder, paper, config_set))
+        lit = json.loads(_run([sys.executable, str(script), str(folder), CONFIG, "lightning", *extra]).stdout.splitlines()[-1])
+        assert lit["steps"] == steps, (lit, steps)  # the hand loop mirrors the Trainer's step count
         best["lightning"] = min(best["lightning"], lit["seconds"])
     sps = {k: samples / v for k, v in best.items()}
-    return {"paper": paper, "config": CONFIG, "samples": samples, "steps": steps, "seconds": best,
+    label = paper + (f" @{config_set}" if config_set else "") + (
+        f" ({trainer['max_steps']} steps)" if trainer and "max_steps" in trainer else "")
+    return {"paper": label, "config": CONFIG, "samples": samples, "steps": steps, "seconds": best,
             "extra_ms_per_step": 1000 * (best["repro"] - best["hand"]) / max(steps, 1),
             "repro_sps": sps["repro"], "plain_sps": sps["hand"], "lightning_sps": sps["lightning"],
             "ratio": sps["repro"] / sps["hand"], "ratio_lightning": sps["repro"] / sps["lightning"],
