@@ -18,7 +18,7 @@ from .errors import RunsFailed, UsageError
 def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, devices=None, runs_per_device=1,
               timeout_s=None, dry_run=False, wait_lock=False, no_site=False, executor="local", partition=None,
               time_min=None, gpus_per_run=None, cpus_per_run=None, account=None, sbatch_flags=(), no_wait=False,
-              results=None) -> int:
+              results=None, track=(), no_track=False) -> int:
     """Run baseline, method and every ablation of `paper` over its seeds (see `repro run --help`)."""
     from .envinfo import git_state
     from .lock import paper_lock
@@ -26,6 +26,7 @@ def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, d
     from .configs import resolve_configs
     from .planner import CACHED, plan
     from .results import paper_results_dir
+    from .tracking import resolve_trackers
 
     t0 = time.monotonic()
     p = load_paper(paper, config_set)
@@ -47,10 +48,13 @@ def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, d
     configs = resolve_configs(p, split_names(only))
     seed_list = seed_list if seed_list is not None else p.seeds
     p.metrics  # noqa: B018 - validates paper.yaml's metrics
+    trackers = resolve_trackers(p, track, project_root=results_root.parent, no_track=no_track)
 
     def make_plan():
         planned = plan(p, results_root, seeds=seed_list, git=git_state(p.root), configs=configs)
         todo = [r for r in planned if r.action != CACHED]
+        for r in todo:
+            r.spec.tracking = [t.to_json() for t in trackers]
         if executor == "slurm":
             todo = _not_already_on_slurm(todo, paper_results)
         return planned, todo
@@ -77,9 +81,9 @@ def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, d
             else:
                 jobs = _execute([r.spec for r in todo], workers, device_list, runs_per_device, timeout_s)
             failed = [j for j in jobs if j.state != "finished"]
+            _report_tracking(paper, trackers, [Path(j.spec.run_dir) for j in jobs])
             if failed:
-                if not no_site:
-                    _publish(p, results_root)
+                _publish(p, results_root, trackers, no_site)
                 lines = "\n".join(
                     f"  {j.state:9s} {j.name}: {(j.summary or {}).get('error')}\n            log: {j.log_path}"
                     + "".join(f"\n            scheduler log: {x}" for x in j.extra_logs) for j in failed)
@@ -87,8 +91,7 @@ def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, d
                     f"{len(failed)} of {len(jobs)} runs did not finish:\n{lines}",
                     hint="read the logs above; rerunning `repro run` retries only these runs",
                 )
-        if not no_site:
-            _publish(p, results_root)
+        _publish(p, results_root, trackers, no_site)
     return 0
 
 
@@ -154,16 +157,54 @@ def _execute_slurm(specs, paper_results: Path, options, *, wait: bool):
     return jobs
 
 
-def _publish(paper, results_root: Path) -> None:
-    """Render the paper's report and update the site; print where to look."""
+def _publish(paper, results_root: Path, trackers=(), no_site: bool = False) -> None:
+    """Render the paper's report and update the site (unless no_site); send the verdicts to
+    the trackers; print where to look."""
+    if no_site and not trackers:
+        return
     from .report import render_report
     from .results import load_results
     from .site.build import build_site
     from .verdicts import judge_paper
 
     judgement = judge_paper(paper, load_results(results_root, paper.id, paper.config_set))
-    report = render_report(paper, judgement, results_root)
-    click.echo(f"report: {report}")
-    index = build_site(paper.root.parent, results_root, results_root.parent / "site", only=[paper.results_name])
-    page = index.parent / "papers" / paper.results_name / "index.html"
-    click.echo(f"site:   {page if page.exists() else index}")
+    if not no_site:
+        report = render_report(paper, judgement, results_root)
+        click.echo(f"report: {report}")
+        index = build_site(paper.root.parent, results_root, results_root.parent / "site", only=[paper.results_name])
+        page = index.parent / "papers" / paper.results_name / "index.html"
+        click.echo(f"site:   {page if page.exists() else index}")
+    if trackers:
+        send_verdicts_to(paper, results_root, trackers, judgement)
+
+
+def send_verdicts_to(paper, results_root: Path, trackers, judgement) -> list[str]:
+    """The paper's verdicts to every tracker; the trackers that failed (each said on stderr)."""
+    from .api import verdict_rows
+    from .results import paper_results_dir
+    from .tracking import send_verdicts
+
+    rows = verdict_rows(judgement)
+    failed = []
+    for t in trackers:
+        try:
+            send_verdicts(t, paper.results_name, rows, paper_results_dir(results_root, paper.id, paper.config_set))
+            click.echo(f"{t.kind}: {len(rows)} verdict(s) sent to {t.where}")
+        except Exception as e:  # noqa: BLE001 - a tracker that is down never fails the sweep
+            failed.append(t.kind)
+            click.secho(f"warning: tracker {t.kind} ({t.where}) did not take the verdicts: {type(e).__name__}: {e}",
+                        fg="yellow", err=True)
+    return failed
+
+
+def _report_tracking(paper: Path, trackers, run_dirs: list[Path]) -> None:
+    """Say which tracker failed for which runs, and how to send them once it is back."""
+    if not trackers:
+        return
+    from .tracking import tracker_failures
+
+    for kind, runs in tracker_failures(run_dirs).items():
+        click.secho(f"warning: tracker {kind} failed for {len(runs)} of {len(run_dirs)} run(s): {runs[0][1]}",
+                    fg="yellow", err=True)
+        click.echo(f"  every run is in results/ all the same; send them once it works: repro track {paper} --track {kind}",
+                   err=True)

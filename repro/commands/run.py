@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .common import config_set_option, paper_argument, results_option
+from .common import config_set_option, paper_argument, results_option, track_options
 
 
 @click.command("run")
@@ -31,8 +31,10 @@ from .common import config_set_option, paper_argument, results_option
 @click.option("--sbatch", "sbatch_flags", multiple=True, metavar="FLAG", help="Extra sbatch flag, e.g. --sbatch=--qos=high (repeatable).")
 @click.option("--no-wait", is_flag=True, help="SLURM: submit and return at once; follow with `repro status`.")
 @results_option
+@track_options
 def run(paper: Path, only, config_set, seeds, workers, devices, runs_per_device, timeout_s, dry_run, wait_lock, no_site,
-        executor, partition, time_min, gpus_per_run, cpus_per_run, account, sbatch_flags, no_wait, results) -> int:
+        executor, partition, time_min, gpus_per_run, cpus_per_run, account, sbatch_flags, no_wait, results,
+        track, no_track) -> int:
     """Run baseline, method and every ablation of PAPER over its seeds.
 
     \b
@@ -53,10 +55,11 @@ def run(paper: Path, only, config_set, seeds, workers, devices, runs_per_device,
       repro run papers/1611.03530 --dry-run
       repro run papers/1207.0580 --config-set gpu
       repro run papers/1611.03530 --devices 0,1 --runs-per-device 4
+      repro run papers/1611.03530 --track mlflow=http://127.0.0.1:5000 --track tensorboard
       repro run papers/1611.03530 --executor slurm --partition gpu --gpus-per-run 1 --time 30 --no-wait
     """
     from ..sweep import run_paper
 
     return run_paper(paper, only, config_set, seeds, workers, devices, runs_per_device, timeout_s, dry_run, wait_lock,
                      no_site, executor, partition, time_min, gpus_per_run, cpus_per_run, account, sbatch_flags,
-                     no_wait, results)
+                     no_wait, results, track, no_track)
