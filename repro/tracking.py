@@ -387,7 +387,9 @@ def send_run(t: Tracker, record) -> str:
         values = {k: float(v) for k, v in row.items()
                   if k not in ("kind", "step") and isinstance(v, (int, float)) and not isinstance(v, bool)}
         if values and isinstance(row.get("step"), int):
-            lg.log_metrics(values, step=row["step"])
+            # metrics.jsonl counts the steps done at an epoch's end; a live Lightning logger files
+            # the same point under the last batch's index, one less: a replay matches a live run.
+            lg.log_metrics(values, step=max(0, row["step"] - 1) if row.get("kind") == "epoch" else row["step"])
     mark_status(t, lg, rid, status)
     state = read_state(record.path)
     state[t.kind] = {"tracker": t.to_json(), "run_id": rid, "state": "sent", "error": None, "status": status,

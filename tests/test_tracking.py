@@ -83,9 +83,16 @@ def mlflow_server(folder: Path, port: int):
         log.close()
 
 
+def same_points(got, want) -> bool:
+    """Equal steps and (float32-)equal values, point for point."""
+    return [s for s, _ in got] == [s for s, _ in want] and [v for _, v in got] == pytest.approx([v for _, v in want], rel=1e-6)
+
+
 def epoch_rows(run_dir: Path, metric: str) -> list[tuple[int, float]]:
+    """(step, value) of each epoch row of metrics.jsonl, at the step a Lightning logger files it
+    (the last batch's index: metrics.jsonl counts steps done, one more)."""
     rows = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    return [(r["step"], r[metric]) for r in rows if r.get("kind") == "epoch" and metric in r]
+    return [(r["step"] - 1, r[metric]) for r in rows if r.get("kind") == "epoch" and metric in r]
 
 
 # -- fast ------------------------------------------------------------------------------------------
@@ -174,7 +181,7 @@ def test_mlflow_server_gets_runs_params_metrics_tags_verdicts_and_resumes(tmp_pa
             assert tags["repro.paper"] == PID and tags["repro.status"] == "finished"
             assert tags["repro.cache_key"] == summary["cache_key"]
             history = [(m.step, m.value) for m in client.get_metric_history(run.info.run_id, "val_acc")]
-            assert history == pytest.approx(epoch_rows(run_dir, "val_acc"))
+            assert same_points(history, epoch_rows(run_dir, "val_acc")), (history, epoch_rows(run_dir, "val_acc"))
             state = json.loads((run_dir / "tracking.json").read_text())["mlflow"]
             assert state["run_id"] == run.info.run_id and state["state"] == "sent"
         assert runs["explode/0"].info.status == "FAILED" and runs["explode/0"].data.tags["repro.status"] == "diverged"
@@ -233,7 +240,7 @@ def test_refused_tracker_loses_no_run_and_replay_sends_them(tmp_path):
         assert set(runs) == {"baseline", "method", None}   # None: the verdicts run
         run_dir = results / "method" / "seed-0"
         history = [(m.step, m.value) for m in client.get_metric_history(runs["method"].info.run_id, "val_acc")]
-        assert history == pytest.approx(epoch_rows(run_dir, "val_acc"))
+        assert same_points(history, epoch_rows(run_dir, "val_acc")), (history, epoch_rows(run_dir, "val_acc"))
         assert runs["method"].data.params["model.hidden"] == "16"
         assert runs["method"].info.status == "FINISHED"
         # Nothing is sent twice.
@@ -266,17 +273,21 @@ def test_wandb_offline_and_tensorboard_files_read_back(tmp_path):
     assert "status:finished" in method["tags"] and method["exit_code"] == 0
     assert method["summary"]["repro.status"] == "finished"
     logged = [(h["trainer/global_step"], h["val_acc"]) for h in method["history"] if "val_acc" in h]
-    assert logged == pytest.approx(epoch_rows(results / "method" / "seed-0", "val_acc"))
+    assert same_points(logged, epoch_rows(results / "method" / "seed-0", "val_acc")), (logged, epoch_rows(results / "method" / "seed-0", "val_acc"))
     state = json.loads((results / "method" / "seed-0" / "tracking.json").read_text())["wandb"]
     assert state["run_id"] == method["id"] and state["state"] == "sent"
     verdicts = runs[f"{PID} verdicts"]
-    assert any("verdicts" in h for h in verdicts["history"])
+    (table_path,) = [h["verdicts/path"] for h in verdicts["history"] if "verdicts/path" in h]
+    (run_folder,) = glob.glob(str(tmp_path / "wb" / "wandb" / f"offline-run-*-{verdicts['id']}"))
+    table = json.loads((Path(run_folder) / "files" / table_path).read_text())
+    row = dict(zip(table["columns"], table["data"][0]))
+    assert row["claim"] == "method-acc" and row["claimed"] == 0.8 and row["verdict"] in ("reproduced", "not reproduced")
     assert verdicts["summary"]["verdict.method-acc"] in ("reproduced", "not reproduced")
 
     acc = EventAccumulator(str(tmp_path / "tb" / PID / "method" / "seed-0"), size_guidance={"scalars": 0, "tensors": 0})
     acc.Reload()
     scalars = [(e.step, e.value) for e in acc.Scalars("val_acc")]
-    assert scalars == pytest.approx(epoch_rows(results / "method" / "seed-0", "val_acc"), rel=1e-6)
+    assert same_points(scalars, epoch_rows(results / "method" / "seed-0", "val_acc")), (scalars, epoch_rows(results / "method" / "seed-0", "val_acc"))
     assert "repro/status/text_summary" in acc.Tags()["tensors"]
     status = acc.Tensors("repro/status/text_summary")[-1].tensor_proto.string_val[0].decode()
     assert status == "finished"
