@@ -210,9 +210,19 @@ def make_logger(t: Tracker, info: RunInfo, run_id: str | None, status: str = "ru
     tags = info.tags(status)
     if t.kind == "mlflow":
         _check_reachable(t.uri)
-        lg = pl_loggers.MLFlowLogger(experiment_name=t.project, run_name=info.name, tracking_uri=t.uri,
-                                     tags=tags, run_id=run_id)
-        rid = lg.run_id
+        def mlflow_logger():
+            return pl_loggers.MLFlowLogger(experiment_name=t.project, run_name=info.name, tracking_uri=t.uri,
+                                           tags=tags, run_id=run_id)
+
+        lg = mlflow_logger()
+        try:
+            rid = lg.run_id
+        except Exception as e:  # noqa: BLE001
+            if "RESOURCE_ALREADY_EXISTS" not in str(e):
+                raise
+            # Another worker created the experiment at the same moment: it exists now.
+            lg = mlflow_logger()
+            rid = lg.run_id
         for k, v in tags.items():  # a reopened run gets its tags again (status back to running)
             lg.experiment.set_tag(rid, k, v)
         return lg, rid
