@@ -325,3 +325,39 @@ def test_readme_library_example_runs_and_returns_typed_records(tmp_path):
     assert json.loads(r.stdout.strip().splitlines()[-1])[0]["claim"] == "method-acc"
     assert (tmp_path / "tensorboard" / PID / "method" / "seed-0").is_dir()
     assert (tmp_path / "results" / PID / "report.md").is_file()
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_into_the_same_mlflow_run(tmp_path):
+    from mlflow.tracking import MlflowClient
+
+    from test_run import _kill_when
+
+    make_tiny_paper(tmp_path, seeds=(0,), epochs=8, ablations={"slow": "model:\n  step_sleep: 0.1\n"})
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    args = ["run", f"papers/{PID}", "--only", "slow", "--no-site", "--workers", "1", "--track", f"mlflow={uri}"]
+    run_dir = tmp_path / "results" / PID / "slow" / "seed-0"
+    proc = subprocess.Popen([sys.executable, "-m", "repro", *args], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+
+    def mid_run() -> bool:
+        rows = (run_dir / "metrics.jsonl").read_text().count('"kind": "epoch"') if (run_dir / "metrics.jsonl").exists() else 0
+        return (run_dir / "checkpoints" / "last.ckpt").exists() and rows >= 3
+    _kill_when(proc, mid_run)
+    before = json.loads((run_dir / "tracking.json").read_text())["mlflow"]
+    assert before["state"] == "running" and before["run_id"]
+
+    r = run_repro(*args, cwd=tmp_path, timeout=900)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert json.loads((run_dir / "summary.json").read_text())["resumed"] is True
+    after = json.loads((run_dir / "tracking.json").read_text())["mlflow"]
+    assert after["run_id"] == before["run_id"] and after["state"] == "sent"
+    client = MlflowClient(uri)
+    runs = client.search_runs([client.get_experiment_by_name(PID).experiment_id])
+    (run,) = [x for x in runs if x.data.tags.get("repro.kind") != "verdicts"]
+    assert run.info.run_id == before["run_id"] and run.info.status == "FINISHED"
+    # Every epoch is in that one run (epochs after the checkpoint were logged again on resume).
+    history = {m.step: m.value for m in client.get_metric_history(run.info.run_id, "val_acc")}
+    want = epoch_rows(run_dir, "val_acc")
+    assert len(want) == 8 and sorted(history) == [s for s, _ in want]
+    assert [history[s] for s, _ in want] == pytest.approx([v for _, v in want], rel=1e-6)
