@@ -391,6 +391,18 @@ def send_run(t: Tracker, record) -> str:
     info = RunInfo.of_run_dir(record.path, record.paper_id, record.config, record.seed,
                               str(summary.get("cache_key") or ""), (env.get("git") or {}).get("commit"))
     status = record.status
+    prev = read_state(record.path).get(t.kind) or {}
+    if prev.get("state") == "running" and prev.get("run_id") and prev.get("tracker") == t.to_json() \
+            and t.kind != "tensorboard":
+        # The worker died with the run (time limit, killed): the tracker run got everything up
+        # to then; reopen it and mark how it ended instead of sending a copy.
+        try:
+            lg, rid = make_logger(t, info, prev["run_id"], status=status)
+            mark_status(t, lg, rid, status)
+            write_state(record.path, {**read_state(record.path), t.kind: {**prev, "state": "sent", "status": status}})
+            return rid
+        except Exception:  # noqa: BLE001 - the tracker run is gone: send the run afresh
+            pass
     lg, rid = make_logger(t, info, None, status=status)
     lg.log_hyperparams(flatten(load_mapping(record.path / "config.yaml", required=False) or {}))
     for row in record.metrics_rows():

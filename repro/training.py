@@ -367,7 +367,8 @@ def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None) -> dict[str, Any]:
         "log": "run.log",
     }
     if tracked:
-        tracked.close(status)
+        with contextlib.suppress(OSError), _output_to(rdir / "run.log"):  # the trackers' own messages ("View run at ...")
+            tracked.close(status)
     _write_summary(rdir, summary)
     return summary
 

@@ -361,3 +361,29 @@ def test_killed_run_resumes_into_the_same_mlflow_run(tmp_path):
     want = epoch_rows(run_dir, "val_acc")
     assert len(want) == 8 and sorted(history) == [s for s, _ in want]
     assert [history[s] for s, _ in want] == pytest.approx([v for _, v in want], rel=1e-6)
+
+
+@pytest.mark.slow
+def test_replay_closes_the_tracker_run_of_a_run_whose_worker_died(tmp_path):
+    """A timed-out run's worker is killed with the tracker run still open: `repro track`
+    reopens that tracker run and marks it, rather than sending a second copy."""
+    from mlflow.tracking import MlflowClient
+
+    from repro.results import load_run
+    from repro.tracking import LiveTracking, RunInfo, Tracker, send_run
+
+    run_dir = tmp_path / "results" / PID / "method" / "seed-0"
+    run_dir.mkdir(parents=True)
+    t = Tracker("mlflow", f"sqlite:///{tmp_path / 'mlflow.db'}", PID)
+    live = LiveTracking([t], run_dir, RunInfo.of_run_dir(run_dir, PID, "method", 0, "k" * 64, None), {"lr": 0.1}, False)
+    live.loggers[0].log_metrics({"val_acc": 0.5}, step=3)   # ... then the worker is killed: no close()
+    (run_dir / "summary.json").write_text(json.dumps({"status": "timeout", "cache_key": "k" * 64, "final": {}, "best": {}}))
+    (run_dir / "metrics.jsonl").write_text(json.dumps({"kind": "epoch", "step": 4, "epoch": 0, "val_acc": 0.5}) + "\n")
+    run_id = json.loads((run_dir / "tracking.json").read_text())["mlflow"]["run_id"]
+
+    assert send_run(t, load_run(tmp_path / "results", PID, "method", 0)) == run_id
+    client = MlflowClient(t.uri)
+    (run,) = client.search_runs([client.get_experiment_by_name(PID).experiment_id])
+    assert run.info.run_id == run_id and run.info.status == "FAILED" and run.data.tags["repro.status"] == "timeout"
+    assert [(m.step, m.value) for m in client.get_metric_history(run_id, "val_acc")] == [(3, 0.5)]
+    assert json.loads((run_dir / "tracking.json").read_text())["mlflow"]["state"] == "sent"
