@@ -72,6 +72,7 @@ def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, d
             click.echo(f"nothing to do: all {len(planned)} runs of {label} are cached ({time.monotonic() - t0:.2f} s)")
         else:
             click.echo(f"{label}: {len(todo)} to run, {len(planned) - len(todo)} cached")
+            _prepare_trackers(trackers)
             if executor == "slurm":
                 jobs = _execute_slurm([r.spec for r in todo], paper_results, slurm_opts, wait=not no_wait)
                 if no_wait:
@@ -195,6 +196,16 @@ def send_verdicts_to(paper, results_root: Path, trackers, judgement) -> list[str
             click.secho(f"warning: tracker {t.kind} ({t.where}) did not take the verdicts: {type(e).__name__}: {e}",
                         fg="yellow", err=True)
     return failed
+
+
+def _prepare_trackers(trackers) -> None:
+    if not trackers:
+        return
+    from .tracking import prepare
+
+    for kind, error in prepare(trackers).items():
+        click.secho(f"warning: tracker {kind} is not usable, the runs go ahead without it: {error[:300]}",
+                    fg="yellow", err=True)
 
 
 def _report_tracking(paper: Path, trackers, run_dirs: list[Path]) -> None:

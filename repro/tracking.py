@@ -201,6 +201,27 @@ def _check_reachable(uri: str) -> None:
         raise ConnectionError(f"cannot reach {u.hostname}:{port}: {e.strerror or e}") from None
 
 
+def prepare(trackers: Iterable[Tracker]) -> dict[str, str]:
+    """Before a sweep, in the parent: create each MLflow store and experiment once, so that
+    parallel workers do not race to create them. {kind: error} for the trackers that failed
+    (the runs go ahead all the same; each records the tracker's failure)."""
+    errors = {}
+    for t in trackers:
+        if t.kind != "mlflow":
+            continue
+        try:
+            _quiet_env()
+            _check_reachable(t.uri)
+            from mlflow.tracking import MlflowClient
+
+            client = MlflowClient(tracking_uri=t.uri)
+            if client.get_experiment_by_name(t.project) is None:
+                client.create_experiment(t.project)
+        except Exception as e:  # noqa: BLE001 - reported; never stops the sweep
+            errors[t.kind] = f"{type(e).__name__}: {e}"
+    return errors
+
+
 def make_logger(t: Tracker, info: RunInfo, run_id: str | None, status: str = "running"):
     """(Lightning logger, tracker run id). Creates (or reopens) the tracker run now, so a bad
     URI or a server that is down fails here, before training, not halfway through it."""
@@ -218,9 +239,9 @@ def make_logger(t: Tracker, info: RunInfo, run_id: str | None, status: str = "ru
         try:
             rid = lg.run_id
         except Exception as e:  # noqa: BLE001
-            if "RESOURCE_ALREADY_EXISTS" not in str(e):
+            if "already exists" not in str(e).lower():
                 raise
-            # Another worker created the experiment at the same moment: it exists now.
+            # Another worker created the experiment (or the sqlite tables) at the same moment.
             lg = mlflow_logger()
             rid = lg.run_id
         for k, v in tags.items():  # a reopened run gets its tags again (status back to running)
