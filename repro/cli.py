@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("repro.commands.run", "run", "Run every config x seed of a paper (cached, resumable)."),
     "status": ("repro.commands.status", "status", "Show queued, running, finished and failed runs."),
     "report": ("repro.commands.report", "report", "Judge the claims and render results/<id>/report.md."),
+    "track": ("repro.commands.track", "track", "Send runs on disk to MLflow, W&B or TensorBoard."),
     "site": ("repro.commands.site", "site", "Render the static results site into site/."),
 }
 

@@ -83,3 +83,7 @@ class WorkerStartError(ReproError):
     processes keep dying before they are ready. No run was charged with it."""
 
     exit_code = 1
+
+
+class TrackerError(ReproError):
+    """A tracker (MLflow, W&B, TensorBoard) did not take what `repro track` sent."""

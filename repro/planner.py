@@ -36,6 +36,7 @@ class RunSpec:
     run_dir: str
     command: str
     git: dict[str, Any] = field(default_factory=dict)
+    tracking: list[dict[str, Any]] = field(default_factory=list)  # repro.tracking.Tracker.to_json(); not in the cache key
 
     @property
     def name(self) -> str:

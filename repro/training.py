@@ -33,6 +33,7 @@ from .atomic import atomic_write_json, atomic_write_text, fsync_path
 from .envinfo import runtime_env
 from .planner import CACHED, RunSpec, decide
 from .results import read_metrics, read_summary
+from .tracking import open_tracking
 from .clock import utc_now
 from .yamlio import write_yaml
 
@@ -292,7 +293,7 @@ def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None) -> dict[str, Any]:
         return summary
 
     status, error = "finished", None
-    trainer = None
+    trainer = tracked = None
     with _output_to(rdir / "run.log") as log:
         print(f"[repro] {now()} {'resuming' if resume else 'starting'} {spec.paper_id} {spec.name} key={spec.cache_key[:12]}", flush=True)
         try:
@@ -312,10 +313,11 @@ def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None) -> dict[str, Any]:
             trainer_kwargs = dict(spec.values["trainer"])
             trainer_kwargs.setdefault("accelerator", "auto" if os.environ.get("CUDA_VISIBLE_DEVICES") else "cpu")
             trainer_kwargs.setdefault("devices", 1)
+            tracked = open_tracking(spec, resume)  # --track / paper.yaml tracking: (repro/tracking.py)
             trainer = L.Trainer(
                 **trainer_kwargs,
                 callbacks=callbacks,
-                logger=False,
+                logger=tracked.loggers if tracked else False,
                 default_root_dir=str(rdir),
                 enable_progress_bar=False,
                 enable_model_summary=False,
@@ -364,6 +366,9 @@ def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None) -> dict[str, Any]:
         "ended_at": now(),
         "log": "run.log",
     }
+    if tracked:
+        with contextlib.suppress(OSError), _output_to(rdir / "run.log"):  # the trackers' own messages ("View run at ...")
+            tracked.close(status)
     _write_summary(rdir, summary)
     return summary
 

@@ -47,3 +47,12 @@ results_option = click.option(
     "--results", "results", metavar="DIR", default=None,
     help="Results folder (default: results/ beside papers/).",
 )
+
+
+def track_options(f):
+    """--track KIND[=URI] (repeatable) and --no-track, shared by `repro run` and `repro track`."""
+    f = click.option("--no-track", is_flag=True, help="Ignore paper.yaml's tracking: section for this command.")(f)
+    return click.option(
+        "--track", "track", multiple=True, metavar="KIND[=URI]",
+        help="Mirror runs to mlflow, wandb or tensorboard (repeatable); URI: MLflow tracking URI or "
+             "the W&B/TensorBoard directory. Default: paper.yaml's tracking: section.")(f)

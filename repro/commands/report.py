@@ -28,14 +28,13 @@ def report(paper: Path, config_set: str | None, results: str | None) -> int:
       repro report papers/1611.03530 --results /data/results
       repro report papers/1207.0580 --config-set gpu
     """
+    from ..api import judge
     from ..paper import load_paper
     from ..report import claimed_text, evidence_text, render_report, reproduced_text
-    from ..results import load_results
-    from ..verdicts import judge_paper
 
     p = load_paper(paper, config_set)
     results_root = results_root_for(p.root, results)
-    judgement = judge_paper(p, load_results(results_root, p.id, p.config_set))
+    judgement = judge(paper, config_set=config_set, results=results_root).judgement
     if not judgement.verdicts:
         click.echo(f"{p.results_name}: claims.yaml lists no claims")
     else:
