@@ -398,3 +398,27 @@ def test_plot_text_is_not_mathtext() -> None:
                                               "range": [None, None], "points": [
         {"name": "a$\\nope{$", "label": "a$\\nope{$", "mean": 1.0, "lo": 0.5, "hi": 1.5, "values": [1.0, 0.9]}]})
     assert b"nope{" in svg
+
+
+def test_publish_with_nothing_changed_rewrites_nothing(project: Path, capsys) -> None:
+    from repro.commands.run import _publish
+    from repro.paper import load_paper
+
+    paper = load_paper(project / "papers" / "2001.00002")
+    _publish(paper, project / "results")
+    outputs = [project / "results" / "2001.00002" / "report.md", *sorted((project / "site").rglob("*")), ]
+    before = {p: p.stat().st_mtime_ns for p in outputs if p.is_file()}
+    capsys.readouterr()
+    _publish(paper, project / "results")
+    assert "(unchanged)" in capsys.readouterr().out
+    assert {p: p.stat().st_mtime_ns for p in before} == before
+    assert sorted(p for p in (project / "site").rglob("*") if p.is_file()) == sorted(
+        p for p in before if "site" in p.parts)
+    # A changed result is an input: the report and the page are rendered again.
+    s = project / "results" / "2001.00002" / "baseline" / "seed-1" / "summary.json"
+    data = json.loads(s.read_text())
+    data["final"]["test_acc"] = 0.11
+    s.write_text(json.dumps(data))
+    _publish(paper, project / "results")
+    assert "(unchanged)" not in capsys.readouterr().out
+    assert (project / "results" / "2001.00002" / "report.md").stat().st_mtime_ns != before[outputs[0]]
