@@ -581,6 +581,38 @@ def _ablations_view(j) -> list[dict[str, Any]]:
     return out
 
 
+def _finals(points: list[dict[str, Any]], claimed: float | None, tol: float | None,
+            rng: tuple[float | None, float | None]) -> dict[str, Any]:
+    """Final values of a chart's configs as rows on one shared scale (HTML, drawn by CSS):
+    mean with its 95% interval (clipped to the metric's range), each seed, the claim's value."""
+    from ..numfmt import clip
+
+    xs = [x for p in points for x in (p["lo"], p["hi"], p["mean"], *p["values"]) if x is not None]
+    if claimed is not None:
+        xs += [claimed - (tol or 0), claimed + (tol or 0)]
+    xs = [clip(x, rng) for x in xs if isinstance(x, (int, float)) and math.isfinite(x)]
+    if not xs:
+        return {"rows": [], "lo": None, "hi": None}
+    lo, hi = min(xs), max(xs)
+    pad = (hi - lo) * 0.06 or abs(hi) * 0.05 or 0.05
+    lo, hi = clip(lo - pad, rng), clip(hi + pad, rng)
+    span = (hi - lo) or 1.0
+
+    def pos(x: float | None) -> float | None:
+        return None if x is None else round(100 * (clip(x, rng) - lo) / span, 2)
+
+    rows = []
+    for i, p in enumerate(points):
+        rows.append({"label": p["label"], "color": i % len(plots_mod.PALETTE), "mean": pos(p["mean"]),
+                     "lo": pos(p["lo"]), "hi": pos(p["hi"]), "seeds": [pos(v) for v in p["values"]],
+                     "text": (fmt_interval(clip(p["lo"], rng), clip(p["hi"], rng)) if p["lo"] is not None else "")
+                     if p["mean"] is not None else "no finished run",
+                     "mean_text": fmt(p["mean"]) if p["mean"] is not None else "—", "n": len(p["values"])})
+    return {"rows": rows, "lo": fmt(lo, 3), "hi": fmt(hi, 3), "claimed": pos(claimed),
+            "band_lo": pos(claimed - tol) if claimed is not None and tol else None,
+            "band_hi": pos(claimed + tol) if claimed is not None and tol else None}
+
+
 def _plot_tasks(page: PaperPage, out_dir: Path, j, results, claims: list[dict[str, Any]], rng_of,
                 labels: dict[str, str]) -> None:
     """One small multiple per judged claim: its configs' curves and final values (claims on the
@@ -610,12 +642,12 @@ def _plot_tasks(page: PaperPage, out_dir: Path, j, results, claims: list[dict[st
                        "range": list(rng_of(m))}
             key = dict(payload, configs=[[f["name"], f["label"], [file_key(Path(x)) for x in f["files"]]] for f in files])
             path = out_dir / "plots" / f"{name}.svg"
-            alt = (f"{m} of {', '.join(cfgs)}: left, learning curves (mean over seeds with 95% band) against "
-                   f"training steps; right, final values (mean, 95% interval, each seed as a tick)"
-                   + (f", the claimed value {fmt(claimed)} as a dashed line" if claimed is not None else "") + ".")
+            alt = (f"Learning curves of {m} for {', '.join(cfgs)}: mean over seeds with a 95% band, against "
+                   "the training steps evaluated"
+                   + (f"; the claimed value {fmt(claimed)} as a dashed line" if claimed is not None else "") + ".")
             page.plots.append(PlotTask(kind="claim", path=path, payload=payload, key=key, alt=alt))
             drawn[name] = {"src": f"plots/{_url_segment(name)}.svg", "alt": alt, "series": len(cfgs),
-                           "caption": f"{m}: {', '.join(cfgs)}"}
+                           "caption": f"{m}: {', '.join(cfgs)}", "finals": _finals(points, claimed, tol, rng_of(m))}
         c["plot"] = drawn[name]
 
 

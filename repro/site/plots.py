@@ -24,14 +24,14 @@ from typing import Any
 from ..atomic import atomic_write_bytes
 
 # Bump when the drawing code changes, so every plot is redrawn once.
-PLOT_VERSION = "4"
+PLOT_VERSION = "6"
 KINDS = ("claim",)
 MAX_SERIES = 8  # configs per chart: more than this is unreadable
 # A palette that stays distinguishable for colour-blind readers (Okabe-Ito).
 # Okabe-Ito hues darkened where needed so that every line has >= 3:1 contrast on white
 # (yellow and sky blue do not), still distinguishable for colour-blind readers.
 PALETTE = ("#0072B2", "#C45A00", "#007A5E", "#B8007A", "#5A5A5A", "#8A6D00", "#1F4E9E", "#000000")
-FIG_SIZE = (8.0, 3.0)
+FIG_SIZE = (6.4, 3.0)
 
 
 @dataclass
@@ -178,11 +178,11 @@ def _matplotlib() -> Any:
 
 
 class _Canvas:
-    """One Figure with two Axes (curves | final values), reused for every plot of a process.
+    """One Figure and one Axes, reused for every plot this process draws.
 
     Reuse is what keeps a 100-paper site under its time budget; so that nothing leaks from
     one chart into the next, `_reset` puts every axis property a drawing sets back to its
-    default, and no drawing rotates tick labels at all (configs are on the y axis).
+    default, and no drawing rotates tick labels at all.
     """
 
     def __init__(self) -> None:
@@ -190,33 +190,30 @@ class _Canvas:
         from matplotlib.figure import Figure
 
         self.fig = Figure(figsize=FIG_SIZE, dpi=72, layout=None)
-        self.fig.subplots_adjust(left=0.09, right=0.98, top=0.88, bottom=0.16, wspace=0.32)
-        gs = self.fig.add_gridspec(1, 2, width_ratios=(1.35, 1))
-        self.curves_ax = self.fig.add_subplot(gs[0])
-        self.points_ax = self.fig.add_subplot(gs[1])
+        self.fig.subplots_adjust(left=0.1, right=0.98, top=0.95, bottom=0.17)
+        self.ax = self.fig.add_subplot()
 
     def _reset(self) -> None:
         from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
-        for ax in (self.curves_ax, self.points_ax):
-            for art in [*ax.lines, *ax.collections, *ax.patches, *ax.texts, *ax.images]:
-                art.remove()
-            ax.containers.clear()
-            if ax.legend_ is not None:
-                ax.legend_.remove()
-            for axis in (ax.xaxis, ax.yaxis):
-                # Few ticks: every tick is several artists, and drawing them is most of the cost.
-                axis.set_major_locator(MaxNLocator(nbins=4))
-                axis.set_major_formatter(ScalarFormatter(useOffset=False))
-            ax.tick_params(axis="both", labelrotation=0)
-            ax.set_title("")
-            ax.set_xlabel("")
-            ax.set_ylabel("")
-            ax.relim()
-            ax.set_autoscale_on(True)
-            ax.set_xmargin(0.02)
-            ax.set_ymargin(0.05)
-            ax.set_visible(True)
+        ax = self.ax
+        for art in [*ax.lines, *ax.collections, *ax.patches, *ax.texts, *ax.images]:
+            art.remove()
+        ax.containers.clear()
+        if ax.legend_ is not None:
+            ax.legend_.remove()
+        for axis in (ax.xaxis, ax.yaxis):
+            # Few ticks: every tick is several artists, and drawing them is most of the cost.
+            axis.set_major_locator(MaxNLocator(nbins=4))
+            axis.set_major_formatter(ScalarFormatter(useOffset=False))
+        ax.tick_params(axis="both", labelrotation=0)
+        ax.set_title("")
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.relim()
+        ax.set_autoscale_on(True)
+        ax.set_xmargin(0.02)
+        ax.set_ymargin(0.05)
 
     def draw(self, kind: str, payload: dict[str, Any]) -> bytes:
         import io
@@ -228,16 +225,17 @@ class _Canvas:
         return buf.getvalue()
 
     def _claim(self, p: dict[str, Any]) -> None:
-        """Left: learning curves of the claim's configs (mean, 95% band), labelled at their
-        ends. Right: each config's final value, mean with its 95% interval and the seeds, the
-        claimed value (and tolerance) as a line. Intervals are clipped to the metric's range."""
-        from matplotlib.ticker import FixedLocator, MaxNLocator
+        """Learning curves of the claim's configs (mean over seeds, 95% band), each labelled
+        at its end, against the steps actually evaluated; a value claim's claimed value (and
+        tolerance) as a dashed line. Bands are clipped to the metric's range. (The final
+        values, as points with intervals, are drawn by the page itself, as text.)"""
+        from matplotlib.ticker import MaxNLocator
 
         rng = tuple(p.get("range") or (None, None))
         metric = p["metric"]
         cfgs = p["configs"][:MAX_SERIES]
-        ax = self.curves_ax
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+        ax = self.ax
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
         ends = []
         x_name = "step"
         for i, cfg in enumerate(cfgs):
@@ -247,56 +245,39 @@ class _Canvas:
             color = PALETTE[i % len(PALETTE)]
             lo = [_clip(v, rng) for v in lo]
             hi = [_clip(v, rng) for v in hi]
-            ax.plot(xs, mean, color=color, lw=1.6)
+            ax.plot(xs, mean, color=color, lw=1.8)
             if len(xs) > 1 and any(a != b for a, b in zip(lo, hi)):
                 ax.fill(xs + xs[::-1], hi + lo[::-1], color=color, alpha=0.15, lw=0)
-            ends.append([xs[-1], mean[-1], _short(cfg["label"], 22), color])
-        if ends:
-            _spread_labels(ends, ax)
-            for x, y, text, color in ends:
-                ax.annotate(text, (x, y), xytext=(4, 0), textcoords="offset points", fontsize=10,
-                            color=color, va="center", annotation_clip=False)
-            ax.set_xlabel(x_name)
-            ax.set_ylabel(_short(metric, 28))
-        else:
-            ax.text(0.5, 0.5, "no logged curve", ha="center", va="center", transform=ax.transAxes)
-        ax.set_title("during training (95% band)", fontsize=10, loc="left")
-        ax.autoscale_view()
-        if ends:  # room on the right for the labels at the lines' ends
-            x0, x1 = ax.get_xlim()
-            ax.set_xlim(x0, x1 + (x1 - x0) * 0.5)
-        if rng[0] is not None or rng[1] is not None:
-            lo_, hi_ = ax.get_ylim()
-            ax.set_ylim(max(lo_, rng[0]) if rng[0] is not None else lo_, min(hi_, rng[1]) if rng[1] is not None else hi_)
-
-        ax = self.points_ax
-        pts = [c for c in p["points"] if c.get("mean") is not None][:MAX_SERIES]
-        ys = list(range(len(pts)))[::-1]
-        for y, c, i in zip(ys, pts, range(len(pts))):
-            color = PALETTE[i % len(PALETTE)]
-            if c.get("lo") is not None and c.get("hi") is not None:
-                ax.hlines([y], [_clip(c["lo"], rng)], [_clip(c["hi"], rng)], color=color, lw=2.2)
-            if c.get("values"):
-                ax.plot(c["values"], [y] * len(c["values"]), "|", ms=7, color="#333", alpha=0.8)
-            ax.plot([c["mean"]], [y], "o", ms=6, color=color)
+            ends.append([xs[-1], mean[-1], _short(cfg["label"], 30), color])
         claimed = p.get("claimed")
         if claimed is not None:
             tol = p.get("tolerance")
             if tol:
-                ax.axvspan(claimed - tol, claimed + tol, color="#888", alpha=0.18, lw=0)
-            ax.axvline(claimed, color="#333", ls="--", lw=1.2)
-            ax.text(claimed, len(pts) - 0.45, "claimed", fontsize=9, ha="center", va="bottom", color="#333")
-        # Config names above their points, not as tick labels: long names need no cutting.
-        ax.yaxis.set_major_locator(FixedLocator([]))
-        for y, c, i in zip(ys, pts, range(len(pts))):
-            ax.text(0.01, y + 0.22, _short(c["label"], 40), transform=ax.get_yaxis_transform(), fontsize=9.5,
-                    color=PALETTE[i % len(PALETTE)], va="bottom", ha="left")
-        ax.set_ylim(-0.5, len(pts) - 0.1 + (0.4 if claimed is not None else 0))
-        ax.grid(False, axis="y")
-        ax.grid(True, axis="x", alpha=0.3)
-        ax.set_title("final (mean, 95% CI, seeds)", fontsize=10, loc="left")
-        ax.set_xlabel(_short(metric, 28))
-        ax.autoscale_view(scaley=False)
+                ax.axhspan(claimed - tol, claimed + tol, color="#888", alpha=0.15, lw=0)
+            ax.axhline(claimed, color="#333", ls="--", lw=1.2)
+        ax.autoscale_view()
+        if ends:
+            _spread_labels(ends, ax)
+            for x, y, text, color in ends:
+                ax.annotate(text, (x, y), xytext=(5, 0), textcoords="offset points", fontsize=11,
+                            color=color, va="center", annotation_clip=False)
+            from matplotlib.ticker import FixedLocator
+
+            x0, x1 = ax.get_xlim()  # room on the right for the labels at the lines' ends
+            last = max(e[0] for e in ends)
+            ax.xaxis.set_major_locator(FixedLocator([t for t in ax.get_xticks() if x0 <= t <= last]))
+            longest = max(len(e[2]) for e in ends)
+            ax.set_xlim(x0, x1 + (x1 - x0) * min(0.75, 0.12 + 0.028 * longest))
+            ax.set_xlabel(x_name, fontsize=11)
+            ax.set_ylabel(_short(metric, 28), fontsize=11)
+        else:
+            ax.text(0.5, 0.5, "no logged curve", ha="center", va="center", transform=ax.transAxes)
+        if claimed is not None:
+            ax.annotate("claimed", (1.0, claimed), xycoords=("axes fraction", "data"), xytext=(-2, 3),
+                        textcoords="offset points", ha="right", va="bottom", fontsize=10, color="#333")
+        if rng[0] is not None or rng[1] is not None:
+            lo_, hi_ = ax.get_ylim()
+            ax.set_ylim(max(lo_, rng[0]) if rng[0] is not None else lo_, min(hi_, rng[1]) if rng[1] is not None else hi_)
 
 
 def _clip(v: float, rng: tuple) -> float:
