@@ -391,13 +391,46 @@ def test_a_corrupt_cached_row_is_rebuilt(project: Path) -> None:
     assert row["id"] == "2001.00001" and "papers/2001.00001/index.html" in (project / "site" / "index.html").read_text()
 
 
-def test_plot_text_is_not_mathtext() -> None:
+def test_plot_text_is_not_mathtext(tmp_path: Path) -> None:
     # A name with dollars would otherwise be parsed (and fail) as matplotlib math.
     assert site_plots._short("a$\\nope{$", 40) == "a\\$\\nope{\\$"
-    svg = site_plots._Canvas().draw("claim", {"metric": "m$\\x{$", "configs": [], "claimed": 1.0, "tolerance": 0.1,
-                                              "range": [None, None], "points": [
-        {"name": "a$\\nope{$", "label": "a$\\nope{$", "mean": 1.0, "lo": 0.5, "hi": 1.5, "values": [1.0, 0.9]}]})
+    m = tmp_path / "metrics.jsonl"
+    m.write_text("".join(json.dumps({"kind": "epoch", "epoch": e, "step": 10 * e, "m$\\x{$": 0.5 + e / 10}) + "\n" for e in range(3)))
+    svg = site_plots._Canvas().draw("claim", {"metric": "m$\\x{$", "claimed": 1.0, "tolerance": 0.1, "range": [None, None],
+                                              "configs": [{"name": "a$\\nope{$", "label": "a$\\nope{$", "files": [str(m)]}]})
     assert b"nope{" in svg
+
+
+def test_chart_intervals_stay_inside_the_metric_range_and_ticks_stay_flat(tmp_path: Path) -> None:
+    """Two charts drawn one after the other by the same canvas: the second has no rotated
+    ticks, and a band that would leave [0, 1] is clipped to it."""
+    files = []
+    for seed, vals in enumerate(([0.2, 0.9, 0.99], [0.1, 0.5, 0.97])):
+        f = tmp_path / f"s{seed}.jsonl"
+        f.write_text("".join(json.dumps({"kind": "epoch", "epoch": e, "step": 5 * (e + 1), "val_acc": v}) + "\n"
+                             for e, v in enumerate(vals)))
+        files.append(str(f))
+    xs, mean, lo, hi, x_name = site_plots.curve_from_files(files, "val_acc")
+    assert x_name == "step" and xs == [5.0, 10.0, 15.0] and max(hi) > 1.0  # unclipped: the t-interval leaves [0, 1]
+    canvas = site_plots._Canvas()
+    payload = {"metric": "val_acc", "claimed": None, "tolerance": None, "range": [0.0, 1.0],
+               "configs": [{"name": "a", "label": "a", "files": files}]}
+    canvas.draw("claim", payload)
+    canvas.ax.tick_params(axis="x", labelrotation=30)  # whatever one chart does ...
+    canvas.draw("claim", payload)                       # ... the next starts flat
+    assert all(t.get_rotation() == 0 for t in canvas.ax.get_xticklabels())
+    assert canvas.ax.get_ylim()[1] <= 1.0 and canvas.ax.get_ylim()[0] >= 0.0
+    band = [c for c in canvas.ax.patches]
+    assert band and all(0.0 <= y <= 1.0 for p in band for _, y in p.get_xy())
+
+
+def test_numbers_have_one_format() -> None:
+    from repro.numfmt import fmt, interval, mean_std, p_is, spread
+
+    assert fmt(0.000123) == "0.000123" and fmt(1234567) == "1,234,567" and "e" not in fmt(1e-9)
+    assert spread(0.012345) == "0.012" and spread(3.14159) == "3.1"
+    assert mean_std(0.95341, 0.012345) == "0.953 ± 0.012" and mean_std(110.4, 3.2) == "110.4 ± 3.2"
+    assert interval(0.9412, 0.9734) == "[0.941, 0.973]" and p_is(0.0004) == "p < 0.001"
 
 
 def test_publish_with_nothing_changed_rewrites_nothing(project: Path, capsys) -> None:
