@@ -4,20 +4,23 @@ Layout of what is written (everything relative, so the folder opens from disk an
 moved or zipped as a whole):
 
     site/.repro-site                  marker: this folder is ours to rewrite
-    site/index.html                   every paper, grouped by how its claims fared
-    site/_index/<id>.json             the paper's index row, so `only=[id]` rebuilds the
-                                      index without judging every other paper again
-    site/papers/<id>/index.html       the paper's page
-    site/papers/<id>/plots/*.svg      plots (+ .sha256 sidecars: redrawn only on change)
-    site/papers/<id>/runs/<config>/seed-<n>/{run.log,config.yaml}.txt
-    site/papers/<id>@<set>/...        a config set's page (results/<id>@<set>/, the runs of
-                                      papers/<id>/configs-<set>/), linked from the paper's
-                                      page and its own row in the index
+    site/index.html                   one line per page, sorted by the share of judged claims held
+    site/data.json                    every verdict of every page, for scripts
+    site/_index/<key>.json            the page's index row (with its verdicts), so `only=[id]`
+                                      rebuilds the index without judging every other paper again
+    site/_index/<key>.inputs          digest of the page's inputs (repro.site.freshness)
+    site/papers/<key>/index.html      the paper's page
+    site/papers/<key>/verdicts.csv    its verdicts; report.md.txt: the full report, linked
+    site/papers/<key>/plots/*.svg     one chart per judged claim (+ .sha256 sidecars: redrawn only on change)
+    site/papers/<key>/runs/<config>/seed-<n>/{run.log,config.yaml,summary.json,metrics.jsonl}.txt
+
+<key> is `<id>`, or `<id>@<set>` for a config set's page (results/<id>@<set>/, the runs of
+papers/<id>/configs-<set>/), linked from the paper's page and with its own row in the index.
 
 A page is keyed by its results folder's name (`<id>` or `<id>@<set>`): the same key names its
 folder under site/papers/ and its cached row under site/_index/.
 
-Run logs and resolved configs are *copied* into the site rather than linked to ../results:
+Run files are *copied* into the site rather than linked to ../results:
 `--results` and `--out` may point anywhere, and a site that links outside itself breaks as
 soon as it is moved or published. They get a `.txt` suffix so a browser shows them instead
 of offering a download. A copy is redone only when the source's size or mtime changed.
@@ -219,7 +222,7 @@ def _prune(site_dir: Path, keep: set[str]) -> None:
                 shutil.rmtree(d)
     rows = site_dir / "_index"
     if rows.is_dir():
-        for f in rows.glob("*.json"):
+        for f in [*rows.glob("*.json"), *rows.glob("*.inputs")]:
             if f.stem not in keep:
                 f.unlink()
 
@@ -391,8 +394,11 @@ def _paper_page(root: Path, results_root: Path, site_dir: Path, *, config_set: s
     last_run = judgement.last_run if judgement else None
     configs = _configs_view(results, paper.baseline_config if paper is not None else None)
     labels = {c["name"]: c["name"] for c in configs}
+    # What a config changes, in words, beside its name wherever a chart names it.
+    changes = {c["name"]: ("baseline" if c["is_baseline"] else "; ".join(c["changes"][:2])
+                           + ("; …" if len(c["changes"]) > 2 else "")) for c in configs}
     if judgement is not None:
-        _plot_tasks(page, out_dir, judgement, results, judged + sanity, rng_of, labels)
+        _plot_tasks(page, out_dir, judgement, results, judged + sanity, rng_of, labels, changes)
 
     report_md = paper_results_dir(results_root, pid, config_set) / "report.md"
     sections: dict[str, str] = {}
@@ -603,7 +609,7 @@ def _finals(points: list[dict[str, Any]], claimed: float | None, tol: float | No
 
     rows = []
     for i, p in enumerate(points):
-        rows.append({"label": p["label"], "color": i % len(plots_mod.PALETTE), "mean": pos(p["mean"]),
+        rows.append({"label": p["label"], "note": p.get("note"), "color": i % len(plots_mod.PALETTE), "mean": pos(p["mean"]),
                      "lo": pos(p["lo"]), "hi": pos(p["hi"]), "seeds": [pos(v) for v in p["values"]],
                      "text": (fmt_interval(clip(p["lo"], rng), clip(p["hi"], rng)) if p["lo"] is not None else "")
                      if p["mean"] is not None else "no finished run",
@@ -614,7 +620,7 @@ def _finals(points: list[dict[str, Any]], claimed: float | None, tol: float | No
 
 
 def _plot_tasks(page: PaperPage, out_dir: Path, j, results, claims: list[dict[str, Any]], rng_of,
-                labels: dict[str, str]) -> None:
+                labels: dict[str, str], changes: dict[str, str] | None = None) -> None:
     """One small multiple per judged claim: its configs' curves and final values (claims on the
     same metric and configs share one). Each claim view gets its figure under `plot`."""
     drawn: dict[str, dict[str, Any]] = {}
@@ -634,7 +640,7 @@ def _plot_tasks(page: PaperPage, out_dir: Path, j, results, claims: list[dict[st
                 fs = [str(r.path / "metrics.jsonl") for r in sorted(results.finished(cfg), key=lambda r: r.seed)]
                 files.append({"name": cfg, "label": labels.get(cfg, cfg), "files": fs})
                 d = j.table[cfg].get(m)
-                points.append({"name": cfg, "label": labels.get(cfg, cfg),
+                points.append({"name": cfg, "label": labels.get(cfg, cfg), "note": (changes or {}).get(cfg),
                                "mean": d.mean if d is not None and d.n else None,
                                "lo": d.ci_low if d is not None else None, "hi": d.ci_high if d is not None else None,
                                "values": list(getattr(d, "values", []) or []) if d is not None else []})
