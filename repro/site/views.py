@@ -132,21 +132,24 @@ def evidence(v: Any) -> str:
         which = "reversed" if v.verdict == "contradicted" else "weakest"
         diff, ci = p.get("diff"), p.get("diff_ci")
         padj = p.get("p_opposite_adjusted") if v.verdict == "contradicted" else p.get("p_adjusted")
-        s = f"{head}; {which} pair {p.get('a')} vs {p.get('b')}: diff {signed(diff)}"
-        if ci:
-            s += " " + interval(*ci)
+        s = f"{head}; {which} pair {p.get('a')} vs {p.get('b')}:"
         if padj is not None:
-            s += f", Holm {p_is(padj)}" + (" against the claim" if v.verdict == "contradicted" else "")
+            s += f" Holm {p_is(padj)}" + (" against the claim" if v.verdict == "contradicted" else "") + ","
+        s += f" diff {signed(diff)}"
+        if ci:
+            s += " " + interval(*ci) + " (95%, unadjusted)"
         return s
     parts = []
-    if _num(v.diff) is not None:
-        parts.append(f"diff {signed(v.diff)}" + (" " + interval(*v.diff_ci) if v.diff_ci else ""))
+    # The test that decided first, with the verdict's own adjustment; the interval after it
+    # is descriptive (a 95% interval of the difference, not adjusted), and says so.
     if v.verdict == "contradicted" and _num(_g(v, "p_opposite_adjusted")) is not None:
         parts.append(f"Holm {p_is(v.p_opposite_adjusted)} against the claim")
     elif _num(v.p_adjusted) is not None:
         parts.append(f"Holm {p_is(v.p_adjusted)}")
     elif _num(v.p_value) is not None:
         parts.append(p_is(v.p_value))
+    if _num(v.diff) is not None:
+        parts.append(f"diff {signed(v.diff)}" + (" " + interval(*v.diff_ci) + " (95%, unadjusted)" if v.diff_ci else ""))
     if _d_meaningful(stats, v.effect_size):
         parts.append(f"d = {fmt(v.effect_size, 2)}")
     return ", ".join(parts) or "n < 2"
