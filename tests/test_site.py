@@ -455,3 +455,55 @@ def test_publish_with_nothing_changed_rewrites_nothing(project: Path, capsys) ->
     _publish(paper, project / "results")
     assert "(unchanged)" not in capsys.readouterr().out
     assert (project / "results" / "2001.00002" / "report.md").stat().st_mtime_ns != before[outputs[0]]
+
+
+def _verdict(**kw):
+    from types import SimpleNamespace
+
+    base = dict(claim={}, id="c", kind="comparison", verdict="inconclusive", reason="", metric="m", configs=["a", "b"],
+                stats={}, claimed=None, claimed_spread=None, gap_abs=None, gap_rel=None, p_value=None,
+                p_adjusted=None, effect_size=None, diff=None, diff_ci=None)
+    base.update(kw)
+    return SimpleNamespace(**base)
+
+
+def test_evidence_is_the_test_that_decided_the_verdict() -> None:
+    from repro.site.views import evidence, forest_row
+
+    # A contradicted ordering shows the reversed pair and the p-value against the claim, not the
+    # pair that held nor "p = 1.00" (the one-sided p in the claimed direction).
+    pairs = [
+        {"a": "x", "b": "y", "verdict": "supported", "diff": 0.3, "diff_ci": (0.2, 0.4), "p_adjusted": 0.01,
+         "p_opposite_adjusted": 1.0},
+        {"a": "y", "b": "z", "verdict": "contradicted", "diff": -0.5, "diff_ci": (-0.7, -0.3), "p_adjusted": 1.0,
+         "p_opposite_adjusted": 0.004},
+    ]
+    v = _verdict(kind="ordering", verdict="contradicted", claim={"direction": "decreasing", "configs": ["x", "y", "z"]},
+                 pairs=pairs, diff=0.3, diff_ci=(0.2, 0.4), p_value=1.0, p_adjusted=1.0, configs=["x", "y", "z"])
+    text = evidence(v)
+    assert "reversed pair y vs z" in text and "Holm p = 0.004 against the claim" in text and "p = 1.00" not in text
+    row = forest_row(v, lambda m: (None, None))
+    assert row["point"] < 50 and row["hi"] < 50  # the reversed pair sits left of the line: against the claim
+    # Cohen's d from zero spreads is not shown; the difference and its interval are.
+    from types import SimpleNamespace
+
+    flat = {"a": SimpleNamespace(std=0.0, n=3), "b": SimpleNamespace(std=0.0, n=3)}
+    v = _verdict(verdict="supported", stats=flat, diff=0.01, diff_ci=(0.01, 0.01), effect_size=169.0, p_value=0.001,
+                 p_adjusted=0.002, claim={"relation": "greater", "a": "a", "b": "b"})
+    text = evidence(v)
+    assert "d =" not in text and "diff +0.01" in text and "Holm p = 0.002" in text
+    # New or odd verdict fields never break a page.
+    v = _verdict(kind="value", verdict="reproduced", claimed=0.9, interval=(None, 0.95), tolerance={"abs": 0.02},
+                 gap_abs=0.01, stats={"a": SimpleNamespace(mean=0.91, ci_low=None, ci_high=None, n=1, std=None)})
+    assert "gap +0.01" in evidence(v) and forest_row(v, lambda m: (0.0, 1.0)) is not None
+
+
+def test_chart_colours_contrast_with_white() -> None:
+    def lum(hex_colour: str) -> float:
+        rgb = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    assert len(site_plots.PALETTE) >= site_plots.MAX_SERIES == 8
+    for c in site_plots.PALETTE:
+        assert (1.05) / (lum(c) + 0.05) >= 3.0, c  # WCAG contrast against the white page

@@ -115,7 +115,8 @@ def evidence(v: Any) -> str:
         if _num(v.gap_abs) is not None:
             parts.append(f"gap {signed(v.gap_abs)}")
         iv = _g(v, "interval")
-        if iv and _num(v.claimed) is not None:
+        if (isinstance(iv, (list, tuple)) and len(iv) == 2 and _num(iv[0]) is not None
+                and _num(iv[1]) is not None and _num(v.claimed) is not None):
             parts.append("gap interval " + interval(iv[0] - v.claimed, iv[1] - v.claimed))
         tol = _num(_g(v, "tolerance"))
         if tol is not None:
@@ -169,7 +170,9 @@ def forest_row(v: Any, rng_of) -> dict[str, Any] | None:
             return None
         rng = rng_of(v.metric)
         point = d.mean - v.claimed
-        iv = _g(v, "interval") or ((d.ci_low, d.ci_high) if d.ci_low is not None else None)
+        iv = _g(v, "interval")
+        if not (isinstance(iv, (list, tuple)) and len(iv) == 2):
+            iv = (d.ci_low, d.ci_high) if d.ci_low is not None else None
         lo = hi = None
         if iv and _num(iv[0]) is not None and _num(iv[1]) is not None:
             lo, hi = clip(iv[0], rng) - v.claimed, clip(iv[1], rng) - v.claimed
