@@ -625,7 +625,8 @@ def _plot_tasks(page: PaperPage, out_dir: Path, j, results, claims: list[dict[st
     same metric and configs share one). Each claim view gets its figure under `plot`."""
     drawn: dict[str, dict[str, Any]] = {}
     for c in claims:
-        cfgs = [x for x in c["configs"] if x in j.table][:plots_mod.MAX_SERIES]
+        usable = [x for x in c["configs"] if x in j.table]
+        cfgs = usable[:plots_mod.MAX_SERIES]  # more lines than this cannot be told apart
         m = c["metric"]
         if not cfgs or not m:
             continue
@@ -653,7 +654,8 @@ def _plot_tasks(page: PaperPage, out_dir: Path, j, results, claims: list[dict[st
                    + (f"; the claimed value {fmt(claimed)} as a dashed line" if claimed is not None else "") + ".")
             page.plots.append(PlotTask(kind="claim", path=path, payload=payload, key=key, alt=alt))
             drawn[name] = {"src": f"plots/{_url_segment(name)}.svg", "alt": alt, "series": len(cfgs),
-                           "caption": f"{m}: {', '.join(cfgs)}", "finals": _finals(points, claimed, tol, rng_of(m))}
+                           "caption": f"{m}: {', '.join(cfgs)}" + (
+                               f" (the first {len(cfgs)} of the claim's {len(usable)} configs)" if len(usable) > len(cfgs) else ""), "finals": _finals(points, claimed, tol, rng_of(m))}
         c["plot"] = drawn[name]
 
 
