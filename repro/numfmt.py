@@ -8,8 +8,8 @@ Rules, so that one row never mixes styles:
   "0.012"), and the mean it goes with is written to the same last decimal place, so
   "0.9534 ± 0.012" becomes "0.953 ± 0.012";
 * p-values: "< 0.001", otherwise 2-3 decimals;
-* a metric whose name says it is a rate in [0, 1] (accuracy, error rate, ...) may be shown
-  as a percentage by the caller with `percent`.
+* a metric is written in the paper's unit when paper.yaml says so (`unit: percent`: 0.953 is
+  "95.3%"; `unit: errors`: "110 errors"), see `unit_of`.
 """
 
 from __future__ import annotations
@@ -144,3 +144,23 @@ def clip(x: float | None, rng: tuple[float | None, float | None]) -> float | Non
     if hi is not None and x > hi:
         return hi
     return x
+
+
+def unit_of(spec: Any) -> tuple[float, str]:
+    """How a metric is written, from its paper.yaml entry (`unit: percent` for a fraction shown
+    as a percentage, or any word: `unit: errors`): (scale, suffix)."""
+    unit = spec.get("unit") if isinstance(spec, dict) else None
+    if not isinstance(unit, str) or not unit.strip():
+        return 1.0, ""
+    unit = unit.strip()
+    if unit in ("%", "percent"):
+        return 100.0, "%"
+    return 1.0, " " + unit
+
+
+def with_unit(text: str, unit: tuple[float, str]) -> str:
+    return text + unit[1] if text not in (DASH, "NaN") else text
+
+
+def scaled(x: Any, unit: tuple[float, str]) -> Any:
+    return x * unit[0] if isinstance(x, (int, float)) and not isinstance(x, bool) else x

@@ -431,6 +431,15 @@ def test_numbers_have_one_format() -> None:
     assert spread(0.012345) == "0.012" and spread(3.14159) == "3.1"
     assert mean_std(0.95341, 0.012345) == "0.953 ± 0.012" and mean_std(110.4, 3.2) == "110.4 ± 3.2"
     assert interval(0.9412, 0.9734) == "[0.941, 0.973]" and p_is(0.0004) == "p < 0.001"
+    from types import SimpleNamespace
+
+    from repro.numfmt import unit_of
+    from repro.site.views import describe_text
+
+    d = SimpleNamespace(n=3, mean=0.9534, std=0.0123, ci_low=0.92, ci_high=1.02)
+    assert describe_text(d, rng=(0.0, 1.0), unit=unit_of({"unit": "percent"})) == "95.3 ± 1.2% [92.0, 100.0]"
+    d = SimpleNamespace(n=3, mean=110.3, std=3.2, ci_low=102.0, ci_high=118.0)
+    assert describe_text(d, unit=unit_of({"unit": "errors"})) == "110.3 ± 3.2 errors [102, 118]"
 
 
 def test_publish_with_nothing_changed_rewrites_nothing(project: Path, capsys) -> None:

@@ -379,10 +379,11 @@ def _paper_page(root: Path, results_root: Path, site_dir: Path, *, config_set: s
     page = PaperPage(pid=key, row={}, context={})
     runs, run_links = _runs_view(results, results_root, pid, out_dir, page)
     metrics = [m.name for m in paper.metrics] if paper is not None and error is None else []
-    rng_of = views.metric_ranges((meta.get("reproduction") or {}).get("metrics")
-                                 if isinstance(meta.get("reproduction"), dict) else None,
-                                 judgement.table if judgement else {})
-    claims = [views.claim_view(i, v, proxy=bool(proxy), pdf_url=view["pdf_url"], rng_of=rng_of)
+    metric_specs = ((meta.get("reproduction") or {}).get("metrics")
+                    if isinstance(meta.get("reproduction"), dict) else None)
+    rng_of = views.metric_ranges(metric_specs, judgement.table if judgement else {})
+    unit_of = views.metric_units(metric_specs)
+    claims = [views.claim_view(i, v, proxy=bool(proxy), pdf_url=view["pdf_url"], rng_of=rng_of, unit_of=unit_of)
               for i, v in enumerate(judgement.verdicts, 1)] if judgement else []
     judged = sorted((c for c in claims if c["verdict"] != "not run" and not c["sanity"]),
                     key=lambda c: (c["severity"], c["n"]))
@@ -437,7 +438,7 @@ def _paper_page(root: Path, results_root: Path, site_dir: Path, *, config_set: s
         "pid": pid, "key": key, "m": view, "proxy": proxy, "error": error, "claims": claims,
         "judged": judged, "sanity": sanity, "not_run": views.not_run_groups(claims), "tally": tally,
         "headline": views.headline(tally), "counts": counts,
-        "table": _table_view(judgement, metrics, rng_of) if judgement else None,
+        "table": _table_view(judgement, metrics, rng_of, unit_of) if judgement else None,
         "metrics": metrics, "ablations": _ablations_view(judgement) if judgement else [],
         "baseline": paper.baseline_config if paper is not None else None, "configs": configs,
         "runs": runs, "run_links": run_links,
@@ -559,16 +560,17 @@ def _run_git(run_dir: Path) -> dict[str, Any] | None:
     return {"commit": str(g["commit"])[:10], "full": str(g["commit"]), "dirty": bool(g.get("dirty"))}
 
 
-def _d(d, rng=(None, None)) -> dict[str, Any] | None:
+def _d(d, rng=(None, None), unit=(1.0, "")) -> dict[str, Any] | None:
     if d is None:
         return None
     return {"n": d.n, "mean": d.mean, "std": d.std, "ci_low": d.ci_low, "ci_high": d.ci_high,
-            "n_failed": d.n_failed, "text": views.describe_text(d, rng=rng),
-            "short": views.describe_text(d, ci=False)}
+            "n_failed": d.n_failed, "text": views.describe_text(d, rng=rng, unit=unit),
+            "short": views.describe_text(d, ci=False, unit=unit)}
 
 
-def _table_view(j, metrics: list[str], rng_of) -> list[dict[str, Any]]:
-    return [{"config": cfg, "cells": [_d(row.get(m), rng_of(m)) for m in metrics]} for cfg, row in j.table.items()]
+def _table_view(j, metrics: list[str], rng_of, unit_of) -> list[dict[str, Any]]:
+    return [{"config": cfg, "cells": [_d(row.get(m), rng_of(m), unit_of(m)) for m in metrics]}
+            for cfg, row in j.table.items()]
 
 
 def _ablations_view(j) -> list[dict[str, Any]]:

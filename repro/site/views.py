@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any
 
-from ..numfmt import clip, fmt, interval, mean_std, metric_range, p_is, signed, spread
+from ..numfmt import clip, fmt, interval, mean_std, metric_range, p_is, scaled, signed, spread, unit_of, with_unit
 
 HELD = ("reproduced", "supported")
 FAILED = ("not reproduced", "contradicted")
@@ -52,13 +52,13 @@ def flags_of(v: Any) -> list[str]:
 
 
 # -- one claim ---------------------------------------------------------------------------------
-def describe_text(d: Any, *, ci: bool = True, rng=(None, None)) -> str:
+def describe_text(d: Any, *, ci: bool = True, rng=(None, None), unit=(1.0, "")) -> str:
     if d is None or getattr(d, "n", 0) == 0:
         nf = getattr(d, "n_failed", 0) if d is not None else 0
         return "no finished run" + (f" ({nf} failed)" if nf else "")
-    s = mean_std(d.mean, d.std)
+    s = with_unit(mean_std(scaled(d.mean, unit), scaled(d.std, unit)), unit)
     if ci and d.ci_low is not None and d.ci_high is not None:
-        s += " " + interval(clip(d.ci_low, rng), clip(d.ci_high, rng))
+        s += " " + interval(scaled(clip(d.ci_low, rng), unit), scaled(clip(d.ci_high, rng), unit))
     return s
 
 
@@ -208,15 +208,15 @@ def forest_row(v: Any, rng_of) -> dict[str, Any] | None:
     }
 
 
-def claimed_text(v: Any) -> str:
+def claimed_text(v: Any, unit=(1.0, "")) -> str:
     c = v.claim or {}
     if v.kind == "value":
         if _num(v.claimed) is None:
             return "—"
-        s = fmt(v.claimed)
+        s = fmt(scaled(v.claimed, unit))
         if _num(v.claimed_spread) is not None:
-            s += f" ± {spread(v.claimed_spread)}"
-        return s
+            s += f" ± {spread(scaled(v.claimed_spread, unit))}"
+        return with_unit(s, unit)
     if v.kind == "comparison":
         rel = c.get("relation_claimed") or c.get("relation")
         if rel == "within":
@@ -243,15 +243,16 @@ def source_link(src: Any, pdf_url: str | None) -> tuple[str, str | None]:
     return ", ".join(parts), link
 
 
-def claim_view(i: int, v: Any, *, proxy: bool, pdf_url: str | None, rng_of) -> dict[str, Any]:
+def claim_view(i: int, v: Any, *, proxy: bool, pdf_url: str | None, rng_of, unit_of=None) -> dict[str, Any]:
     c = v.claim or {}
+    unit = unit_of(v.metric) if unit_of else (1.0, "")
     src_text, src_link = source_link(c.get("source"), pdf_url)
     stats = v.stats or {}
     rng = rng_of(v.metric)
     if v.kind == "value":
-        reproduced = [describe_text(d, rng=rng) for d in stats.values()][:1]
+        reproduced = [describe_text(d, rng=rng, unit=unit) for d in stats.values()][:1]
     else:
-        reproduced = [f"{k}: {describe_text(d, ci=False)}" for k, d in stats.items()]
+        reproduced = [f"{k}: {describe_text(d, ci=False, unit=unit)}" for k, d in stats.items()]
     status = _g(v, "status", c.get("status") or "candidate")
     context = []
     if v.verdict != "not run":
@@ -270,7 +271,7 @@ def claim_view(i: int, v: Any, *, proxy: bool, pdf_url: str | None, rng_of) -> d
         "where": src_text, "where_url": src_link,
         "caption": (str(c["source"].get("caption")).strip() or None)
         if isinstance(c.get("source"), dict) and c["source"].get("caption") else None,
-        "claimed": claimed_text(v), "reproduced": reproduced, "evidence": evidence(v),
+        "claimed": claimed_text(v, unit), "reproduced": reproduced, "evidence": evidence(v),
         "note": (str(c.get("note")).strip() or None) if c.get("note") else None,
         "forest": forest_row(v, rng_of), "plot": None,
     }
@@ -387,6 +388,12 @@ def config_changes(configs: dict[str, Any], baseline: str | None) -> list[dict[s
                      "description": str(desc).strip() if desc else None,
                      "changes": changes})
     return rows
+
+
+def metric_units(meta_metrics: Any):
+    """A `unit_of(metric)` function: how paper.yaml says each metric is written."""
+    declared = meta_metrics if isinstance(meta_metrics, dict) else {}
+    return lambda m: unit_of(declared.get(m))
 
 
 def metric_ranges(meta_metrics: Any, table: dict[str, dict[str, Any]]):
