@@ -297,15 +297,20 @@ def headline(t: dict[str, Any]) -> str:
     if not t["judged"]:
         return "No claim has been judged yet" + (f" ({t['not_run']} not run)." if t["not_run"] else ".")
 
-    def part(n: int, conf: int, what: str) -> str:
-        return f"{n} {what}" + (f" ({conf} confirmed)" if n and t["candidate"] else "")
+    mixed = 0 < t["confirmed"] < t["judged"]  # say which counts are confirmed only when it varies
 
-    s = (f"Of {t['judged']} judged claim{'s' if t['judged'] != 1 else ''}, "
-         f"{part(t['held'], t['held_confirmed'], 'held')}, "
-         f"{part(t['failed'], t['failed_confirmed'], 'did not hold')} and "
-         f"{part(t['inconclusive'], t['inconclusive_confirmed'], 'inconclusive')}.")
-    if t["candidate"]:
-        s += f" {t['candidate']} of them {'are' if t['candidate'] != 1 else 'is'} still candidate{'s' if t['candidate'] != 1 else ''} (not confirmed by a person)."
+    def part(n: int, conf: int, what: str) -> str:
+        return f"{n} {what}" + (f" ({conf} confirmed)" if n and mixed else "")
+
+    s = f"Of {t['judged']} judged claim{'s' if t['judged'] != 1 else ''}"
+    if t["candidate"] == t["judged"]:
+        s += " (all still candidates, none confirmed by a person yet)"
+    s += (f", {part(t['held'], t['held_confirmed'], 'held')}, "
+          f"{part(t['failed'], t['failed_confirmed'], 'did not hold')} and "
+          f"{part(t['inconclusive'], t['inconclusive_confirmed'], 'inconclusive')}.")
+    if mixed:
+        s += (f" {t['candidate']} of them {'are' if t['candidate'] != 1 else 'is'} still "
+              f"candidate{'s' if t['candidate'] != 1 else ''} (not confirmed by a person).")
     if t["not_run"]:
         s += f" {t['not_run']} not run."
     return s
