@@ -3,8 +3,8 @@ rewrites nothing.
 
 The digest covers every input the report and the page are made from, by name, size and
 mtime (no file is read): the paper folder (claims, paper.yaml, configs, report template,
-REVIEW.md), every file of every run under its results folder, and the shipped templates
-and the package version. It is kept in the site's folder (`site/_index/<key>.inputs`),
+REVIEW.md), every file of every run under its results folder, the shipped templates, repro's
+own source files and its version. It is kept in the site's folder (`site/_index/<key>.inputs`),
 which is generated output; a missing report or page makes it stale too.
 """
 
@@ -44,7 +44,7 @@ def inputs_digest(paper_root: Path, results_dir: Path) -> str:
     _walk(Path(paper_root), files)
     _walk(Path(results_dir), files)
     _walk(templates_dir(), files)
-    _walk(Path(__file__).resolve().parent, files)  # the site's own code: a new page layout is a change
+    _walk(Path(__file__).resolve().parents[1], files)  # repro's own code: a new judge or layout is a change
     return hashlib.sha256("\n".join(files).encode()).hexdigest()
 
 
