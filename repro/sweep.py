@@ -163,6 +163,19 @@ def _publish(paper, results_root: Path, trackers=(), no_site: bool = False) -> N
     the trackers; print where to look."""
     if no_site and not trackers:
         return
+    from .results import paper_results_dir
+    from .site import freshness
+
+    site_dir = results_root.parent / "site"
+    report_path = paper_results_dir(results_root, paper.id, paper.config_set) / "report.md"
+    page_path = site_dir / "papers" / paper.results_name / "index.html"
+    if not trackers:
+        # Nothing is rewritten when no input changed since the last publish.
+        digest = freshness.inputs_digest(paper.root, report_path.parent)
+        if freshness.is_current(site_dir, paper.results_name, digest, [report_path, page_path]):
+            click.echo(f"report: {report_path} (unchanged)")
+            click.echo(f"site:   {page_path} (unchanged)")
+            return
     from .report import render_report
     from .results import load_results
     from .site.build import build_site
@@ -172,9 +185,9 @@ def _publish(paper, results_root: Path, trackers=(), no_site: bool = False) -> N
     if not no_site:
         report = render_report(paper, judgement, results_root)
         click.echo(f"report: {report}")
-        index = build_site(paper.root.parent, results_root, results_root.parent / "site", only=[paper.results_name])
-        page = index.parent / "papers" / paper.results_name / "index.html"
-        click.echo(f"site:   {page if page.exists() else index}")
+        index = build_site(paper.root.parent, results_root, site_dir, only=[paper.results_name])
+        click.echo(f"site:   {page_path if page_path.exists() else index}")
+        freshness.mark(site_dir, paper.results_name, freshness.inputs_digest(paper.root, report_path.parent))
     if trackers:
         send_verdicts_to(paper, results_root, trackers, judgement)
 

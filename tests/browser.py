@@ -2,7 +2,8 @@
 
 Lighter than selenium + chromedriver: Debian's `chromium` and the `websocket-client` wheel.
 `Chromium.open(url)` loads a page and reports console errors, uncaught exceptions, failed
-loads and images that did not decode; `screenshot(path)` saves a full-page PNG.
+loads and images that did not decode; `screenshot(path)` saves a full-page PNG, `print_pdf(path)`
+the page printed to A4.
 """
 
 from __future__ import annotations
@@ -154,6 +155,19 @@ class Chromium:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(data))
         return path
+
+    def print_pdf(self, path: Path) -> Path:
+        """Print the open page as Chromium would to paper (A4, print stylesheet) and save the PDF."""
+        data = self.call("Page.printToPDF", session=True, paperWidth=8.27, paperHeight=11.69,
+                         printBackground=True, preferCSSPageSize=True)["data"]
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(data))
+        return path
+
+    def emulate_media(self, media: str = "") -> None:
+        """'print' lays the page out with its print stylesheet (as printing does); '' for screen."""
+        self.call("Emulation.setEmulatedMedia", session=True, media=media)
 
     def close(self) -> None:
         try:

@@ -24,7 +24,7 @@ ALLOWED_TAGS = {
     "html", "head", "meta", "title", "link", "style", "body", "header", "nav", "main", "footer", "section",
     "h1", "h2", "h3", "h4", "h5", "h6", "p", "a", "span", "div", "strong", "em", "code", "pre", "ul", "ol",
     "li", "table", "thead", "tbody", "tr", "th", "td", "figure", "figcaption", "img", "details", "summary",
-    "blockquote", "hr", "br", "script",
+    "blockquote", "hr", "br", "script", "caption", "ol",
 }
 
 
@@ -106,11 +106,25 @@ def test_synthetic_site_links_images_and_content(project: Path) -> None:
     assert index == project / "site" / "index.html"
     counts = check_site(project / "site")
     assert counts["pages"] == 3
-    # Per paper: curves and bars for 2 metrics, claimed vs reproduced.
-    assert counts["images"] == 10
+    # Per paper: one small multiple per judged claim (two value claims, one comparison).
+    assert counts["images"] == 6
     page = (project / "site" / "papers" / "2001.00001" / "index.html").read_text()
     assert "reproduced" in page and "not run" in page and "WMT14 is not part of the proxy" in page
-    assert "Proxy reproduction" in page and "tiny MLP on synthetic blobs" in page
+    assert "On a proxy:" in page and "tiny MLP on synthetic blobs" in page
+    # The page opens with its headline over judged claims and the forest plot, before any table.
+    assert page.index('id="summary"') < page.index('id="forest"') < page.index("<table")
+    assert "Of 3 judged claims" in page and "1 not run" in page
+    # Provenance and raw data: each run's files, a CSV of the verdicts, the report linked.
+    for name in ("summary.json", "metrics.jsonl", "config.yaml"):
+        assert f"runs/method/seed-0/{name}.txt" in page
+    assert 'href="verdicts.csv"' in page and 'href="report.md.txt"' not in page  # no report yet
+    assert 'href="https://arxiv.org/pdf/2001.00001v1#page=5"' in page  # "where" opens the PDF's page
+    csv_text = (project / "site" / "papers" / "2001.00001" / "verdicts.csv").read_text()
+    assert csv_text.startswith("claim,kind,status") and "method-beats-baseline" in csv_text
+    data = json.loads((project / "site" / "data.json").read_text())
+    assert sorted(p["id"] for p in data["pages"]) == ["2001.00001", "2001.00002"]
+    assert sum(len(p["verdicts"]) for p in data["pages"]) == 8
+    assert not (project / "site" / "papers" / "2001.00001" / "index.html").read_text().count("## Claims")
     # The failed run is listed, never averaged in, and its log is copied into the site.
     assert "1 run did not finish" in page and "ValueError: deliberate crash" in page
     log = project / "site" / "papers" / "2001.00001" / "runs" / "wide" / "seed-3" / "run.log.txt"
@@ -121,6 +135,20 @@ def test_synthetic_site_links_images_and_content(project: Path) -> None:
     assert 'href="papers/2001.00001/index.html"' in idx
     row = json.loads((project / "site" / "_index" / "2001.00001.json").read_text())
     assert row["counts"]["not run"] == 1 and row["n_runs"] == 20 and row["n_failed"] == 1
+    assert row["tally"]["judged"] == 3 and row["tally"]["candidate"] == 1
+
+
+def test_report_is_linked_and_only_discussion_and_review_lifted(project: Path) -> None:
+    report = project / "results" / "2001.00001" / "report.md"
+    report.write_text("# Report\n\n## Claims\n\nTABLE-OF-CLAIMS\n\n## Discussion\n\nThe method held; the "
+                      "baseline did not.\n\n## Environment\n\nENV-DUMP\n\n## Review\n\n### Problem\n\nREVIEW-TEXT\n")
+    build(project)
+    page = (project / "site" / "papers" / "2001.00001" / "index.html").read_text()
+    assert "The method held; the baseline did not." in page and "REVIEW-TEXT" in page
+    assert "TABLE-OF-CLAIMS" not in page and "ENV-DUMP" not in page
+    assert 'href="report.md.txt"' in page
+    assert (project / "site" / "papers" / "2001.00001" / "report.md.txt").read_text() == report.read_text()
+    check_site(project / "site")
 
 
 def test_hostile_metadata_renders_as_text(tmp_path: Path) -> None:
@@ -138,7 +166,7 @@ def test_hostile_metadata_renders_as_text(tmp_path: Path) -> None:
     make_results(tmp_path, "2002.00001", configs=("baseline", "method", bad_cfg), seeds=(0, 1), metrics=("test_acc",),
                  log_text="<script>alert(6)</script>\n")
     report = tmp_path / "results" / "2002.00001" / "report.md"
-    report.write_text("# Report\n\n<script>alert(7)</script>\n\n[click](javascript:alert(8)) and "
+    report.write_text("# Report\n\n## Discussion\n\n<script>alert(7)</script>\n\n[click](javascript:alert(8)) and "
                       "[arxiv](https://arxiv.org/abs/2002.00001)\n\n| a | b |\n|---|---|\n| <b>x</b> | 1 |\n")
     build(tmp_path)
     check_site(tmp_path / "site")
@@ -170,7 +198,7 @@ def test_plots_are_redrawn_only_when_inputs_change(project: Path, monkeypatch: p
 
     monkeypatch.setattr(site_plots, "_draw_chunk", spy)
     build(project)
-    assert len(drawn) == 10
+    assert len(drawn) == 6
     svgs = sorted((project / "site").rglob("*.svg"))
     before = {p: p.stat().st_mtime_ns for p in svgs}
     assert all(p.with_name(p.name + ".sha256").is_file() for p in svgs)
@@ -182,16 +210,19 @@ def test_plots_are_redrawn_only_when_inputs_change(project: Path, monkeypatch: p
     m = project / "results" / "2001.00002" / "method" / "seed-0" / "metrics.jsonl"
     m.write_text(m.read_text() + json.dumps({"kind": "epoch", "epoch": 10, "step": 110, "test_acc": 0.99, "train_loss": 0.01}) + "\n")
     build(project)
-    assert sorted(drawn) == sorted(p.name for p in svgs if "2001.00002" in str(p) and p.name.startswith("curves-"))
-    # A finished run's final value changes: its bars (and claim plot) are redrawn, not the other paper's.
+    # Only the charts of claims about `method` (the value claim and the comparison).
+    changed = [p for p in svgs if p.stat().st_mtime_ns != before[p]]
+    assert len(drawn) == 2 and len(changed) == 2 and all("2001.00002" in str(p) for p in changed)
+    # A finished run's final value changes: the charts showing that config are redrawn, not the other paper's.
     drawn.clear()
-    s = project / "results" / "2001.00002" / "method" / "seed-1" / "summary.json"
+    s = project / "results" / "2001.00002" / "baseline" / "seed-1" / "summary.json"
     data = json.loads(s.read_text())
     data["final"]["test_acc"] = 0.1
     s.write_text(json.dumps(data))
+    before = {p: p.stat().st_mtime_ns for p in svgs}
     build(project)
-    assert "claims.svg" in drawn and any(n.startswith("bars-test_acc") for n in drawn)
-    assert not any(n.startswith("curves") for n in drawn)
+    changed = [p for p in svgs if p.stat().st_mtime_ns != before[p]]
+    assert len(drawn) == 2 and len(changed) == 2 and all("2001.00002" in str(p) for p in changed)
 
 
 def test_only_rebuilds_one_paper_and_keeps_the_index_whole(project: Path) -> None:
@@ -253,15 +284,32 @@ def test_a_broken_paper_gets_an_error_page_not_a_crash(project: Path) -> None:
 
 
 def test_big_logs_are_cut_to_their_tail(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from repro.site import build as b
+    from repro.site import runlog
 
-    monkeypatch.setattr(b, "MAX_LOG_BYTES", 50)
+    monkeypatch.setattr(runlog, "MAX_LOG_BYTES", 50)
     log = project / "results" / "2001.00002" / "method" / "seed-0" / "run.log"
     log.write_text("x" * 500 + "\nTraceback: the end\n")
     build(project)
     copied = (project / "site" / "papers" / "2001.00002" / "runs" / "method" / "seed-0" / "run.log.txt").read_text()
     assert copied.startswith("[repro site: log cut") and copied.endswith("Traceback: the end\n")
     assert len(copied) < 200
+
+
+def test_run_log_without_framework_banners(project: Path) -> None:
+    log = project / "results" / "2001.00002" / "method" / "seed-0" / "run.log"
+    log.write_text(
+        "[repro] starting 2001.00002 method/seed-0\n"
+        "/x/.venv/lib/python3.11/site-packages/lightning/fabric/plugins/environments/slurm.py:204: The `srun` "
+        "command is available on your system but is not used.\n"
+        "GPU available: False, used: False\nTPU available: False, using: 0 TPU cores\n"
+        "\U0001f4a1 Tip: For seamless cloud logging, try installing [litlogger](https://pypi.org/project/litlogger/)\n"
+        "epoch 0: loss 0.7\nTraceback (most recent call last):\n  File \"model.py\", line 3\nValueError: boom\n")
+    build(project)
+    copied = (project / "site" / "papers" / "2001.00002" / "runs" / "method" / "seed-0" / "run.log.txt").read_text()
+    assert "GPU available" not in copied and "Tip:" not in copied and "srun" not in copied
+    assert "[repro] starting" in copied and "epoch 0: loss 0.7" in copied and "ValueError: boom" in copied
+    assert "4 lines of framework banners" in copied
+    assert "GPU available" in log.read_text()  # the record in results/ keeps everything
 
 
 def test_markdown_subset_is_safe() -> None:
@@ -343,9 +391,128 @@ def test_a_corrupt_cached_row_is_rebuilt(project: Path) -> None:
     assert row["id"] == "2001.00001" and "papers/2001.00001/index.html" in (project / "site" / "index.html").read_text()
 
 
-def test_plot_text_is_not_mathtext() -> None:
+def test_plot_text_is_not_mathtext(tmp_path: Path) -> None:
     # A name with dollars would otherwise be parsed (and fail) as matplotlib math.
     assert site_plots._short("a$\\nope{$", 40) == "a\\$\\nope{\\$"
-    svg = site_plots._Canvas().draw("bars", {"metric": "m$\\x{$", "configs": [
-        {"name": "a$\\nope{$", "mean": 1.0, "ci_low": 0.5, "ci_high": 1.5, "values": [1.0, 0.9]}]})
+    m = tmp_path / "metrics.jsonl"
+    m.write_text("".join(json.dumps({"kind": "epoch", "epoch": e, "step": 10 * e, "m$\\x{$": 0.5 + e / 10}) + "\n" for e in range(3)))
+    svg = site_plots._Canvas().draw("claim", {"metric": "m$\\x{$", "claimed": 1.0, "tolerance": 0.1, "range": [None, None],
+                                              "configs": [{"name": "a$\\nope{$", "label": "a$\\nope{$", "files": [str(m)]}]})
     assert b"nope{" in svg
+
+
+def test_chart_intervals_stay_inside_the_metric_range_and_ticks_stay_flat(tmp_path: Path) -> None:
+    """Two charts drawn one after the other by the same canvas: the second has no rotated
+    ticks, and a band that would leave [0, 1] is clipped to it."""
+    files = []
+    for seed, vals in enumerate(([0.2, 0.9, 0.99], [0.1, 0.5, 0.97])):
+        f = tmp_path / f"s{seed}.jsonl"
+        f.write_text("".join(json.dumps({"kind": "epoch", "epoch": e, "step": 5 * (e + 1), "val_acc": v}) + "\n"
+                             for e, v in enumerate(vals)))
+        files.append(str(f))
+    xs, mean, lo, hi, x_name = site_plots.curve_from_files(files, "val_acc")
+    assert x_name == "step" and xs == [5.0, 10.0, 15.0] and max(hi) > 1.0  # unclipped: the t-interval leaves [0, 1]
+    canvas = site_plots._Canvas()
+    payload = {"metric": "val_acc", "claimed": None, "tolerance": None, "range": [0.0, 1.0],
+               "configs": [{"name": "a", "label": "a", "files": files}]}
+    canvas.draw("claim", payload)
+    canvas.ax.tick_params(axis="x", labelrotation=30)  # whatever one chart does ...
+    canvas.draw("claim", payload)                       # ... the next starts flat
+    assert all(t.get_rotation() == 0 for t in canvas.ax.get_xticklabels())
+    assert canvas.ax.get_ylim()[1] <= 1.0 and canvas.ax.get_ylim()[0] >= 0.0
+    band = [c for c in canvas.ax.patches]
+    assert band and all(0.0 <= y <= 1.0 for p in band for _, y in p.get_xy())
+
+
+def test_numbers_have_one_format() -> None:
+    from repro.numfmt import fmt, interval, mean_std, p_is, spread
+
+    assert fmt(0.000123) == "0.000123" and fmt(1234567) == "1,234,567" and "e" not in fmt(1e-9)
+    assert spread(0.012345) == "0.012" and spread(3.14159) == "3.1"
+    assert mean_std(0.95341, 0.012345) == "0.953 ± 0.012" and mean_std(110.4, 3.2) == "110.4 ± 3.2"
+    assert interval(0.9412, 0.9734) == "[0.941, 0.973]" and p_is(0.0004) == "p < 0.001"
+    from types import SimpleNamespace
+
+    from repro.numfmt import unit_of
+    from repro.site.views import describe_text
+
+    d = SimpleNamespace(n=3, mean=0.9534, std=0.0123, ci_low=0.92, ci_high=1.02)
+    assert describe_text(d, rng=(0.0, 1.0), unit=unit_of({"unit": "percent"})) == "95.3 ± 1.2% [92.0, 100.0]"
+    d = SimpleNamespace(n=3, mean=110.3, std=3.2, ci_low=102.0, ci_high=118.0)
+    assert describe_text(d, unit=unit_of({"unit": "errors"})) == "110.3 ± 3.2 errors [102, 118]"
+
+
+def test_publish_with_nothing_changed_rewrites_nothing(project: Path, capsys) -> None:
+    from repro.commands.run import _publish
+    from repro.paper import load_paper
+
+    paper = load_paper(project / "papers" / "2001.00002")
+    _publish(paper, project / "results")
+    outputs = [project / "results" / "2001.00002" / "report.md", *sorted((project / "site").rglob("*")), ]
+    before = {p: p.stat().st_mtime_ns for p in outputs if p.is_file()}
+    capsys.readouterr()
+    _publish(paper, project / "results")
+    assert "(unchanged)" in capsys.readouterr().out
+    assert {p: p.stat().st_mtime_ns for p in before} == before
+    assert sorted(p for p in (project / "site").rglob("*") if p.is_file()) == sorted(
+        p for p in before if "site" in p.parts)
+    # A changed result is an input: the report and the page are rendered again.
+    s = project / "results" / "2001.00002" / "baseline" / "seed-1" / "summary.json"
+    data = json.loads(s.read_text())
+    data["final"]["test_acc"] = 0.11
+    s.write_text(json.dumps(data))
+    _publish(paper, project / "results")
+    assert "(unchanged)" not in capsys.readouterr().out
+    assert (project / "results" / "2001.00002" / "report.md").stat().st_mtime_ns != before[outputs[0]]
+
+
+def _verdict(**kw):
+    from types import SimpleNamespace
+
+    base = dict(claim={}, id="c", kind="comparison", verdict="inconclusive", reason="", metric="m", configs=["a", "b"],
+                stats={}, claimed=None, claimed_spread=None, gap_abs=None, gap_rel=None, p_value=None,
+                p_adjusted=None, effect_size=None, diff=None, diff_ci=None)
+    base.update(kw)
+    return SimpleNamespace(**base)
+
+
+def test_evidence_is_the_test_that_decided_the_verdict() -> None:
+    from repro.site.views import evidence, forest_row
+
+    # A contradicted ordering shows the reversed pair and the p-value against the claim, not the
+    # pair that held nor "p = 1.00" (the one-sided p in the claimed direction).
+    pairs = [
+        {"a": "x", "b": "y", "verdict": "supported", "diff": 0.3, "diff_ci": (0.2, 0.4), "p_adjusted": 0.01,
+         "p_opposite_adjusted": 1.0},
+        {"a": "y", "b": "z", "verdict": "contradicted", "diff": -0.5, "diff_ci": (-0.7, -0.3), "p_adjusted": 1.0,
+         "p_opposite_adjusted": 0.004},
+    ]
+    v = _verdict(kind="ordering", verdict="contradicted", claim={"direction": "decreasing", "configs": ["x", "y", "z"]},
+                 pairs=pairs, diff=0.3, diff_ci=(0.2, 0.4), p_value=1.0, p_adjusted=1.0, configs=["x", "y", "z"])
+    text = evidence(v)
+    assert "reversed pair y vs z" in text and "Holm p = 0.004 against the claim" in text and "p = 1.00" not in text
+    row = forest_row(v, lambda m: (None, None))
+    assert row["point"] < 50 and row["hi"] < 50  # the reversed pair sits left of the line: against the claim
+    # Cohen's d from zero spreads is not shown; the difference and its interval are.
+    from types import SimpleNamespace
+
+    flat = {"a": SimpleNamespace(std=0.0, n=3), "b": SimpleNamespace(std=0.0, n=3)}
+    v = _verdict(verdict="supported", stats=flat, diff=0.01, diff_ci=(0.01, 0.01), effect_size=169.0, p_value=0.001,
+                 p_adjusted=0.002, claim={"relation": "greater", "a": "a", "b": "b"})
+    text = evidence(v)
+    assert "d =" not in text and "diff +0.01" in text and "Holm p = 0.002" in text
+    # New or odd verdict fields never break a page.
+    v = _verdict(kind="value", verdict="reproduced", claimed=0.9, interval=(None, 0.95), tolerance={"abs": 0.02},
+                 gap_abs=0.01, stats={"a": SimpleNamespace(mean=0.91, ci_low=None, ci_high=None, n=1, std=None)})
+    assert "gap +0.01" in evidence(v) and forest_row(v, lambda m: (0.0, 1.0)) is not None
+
+
+def test_chart_colours_contrast_with_white() -> None:
+    def lum(hex_colour: str) -> float:
+        rgb = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    assert len(site_plots.PALETTE) >= site_plots.MAX_SERIES == 8
+    for c in site_plots.PALETTE:
+        assert (1.05) / (lum(c) + 0.05) >= 3.0, c  # WCAG contrast against the white page

@@ -4,20 +4,23 @@ Layout of what is written (everything relative, so the folder opens from disk an
 moved or zipped as a whole):
 
     site/.repro-site                  marker: this folder is ours to rewrite
-    site/index.html                   every paper, grouped by how its claims fared
-    site/_index/<id>.json             the paper's index row, so `only=[id]` rebuilds the
-                                      index without judging every other paper again
-    site/papers/<id>/index.html       the paper's page
-    site/papers/<id>/plots/*.svg      plots (+ .sha256 sidecars: redrawn only on change)
-    site/papers/<id>/runs/<config>/seed-<n>/{run.log,config.yaml}.txt
-    site/papers/<id>@<set>/...        a config set's page (results/<id>@<set>/, the runs of
-                                      papers/<id>/configs-<set>/), linked from the paper's
-                                      page and its own row in the index
+    site/index.html                   one line per page, sorted by the share of judged claims held
+    site/data.json                    every verdict of every page, for scripts
+    site/_index/<key>.json            the page's index row (with its verdicts), so `only=[id]`
+                                      rebuilds the index without judging every other paper again
+    site/_index/<key>.inputs          digest of the page's inputs (repro.site.freshness)
+    site/papers/<key>/index.html      the paper's page
+    site/papers/<key>/verdicts.csv    its verdicts; report.md.txt: the full report, linked
+    site/papers/<key>/plots/*.svg     one chart per judged claim (+ .sha256 sidecars: redrawn only on change)
+    site/papers/<key>/runs/<config>/seed-<n>/{run.log,config.yaml,summary.json,metrics.jsonl}.txt
+
+<key> is `<id>`, or `<id>@<set>` for a config set's page (results/<id>@<set>/, the runs of
+papers/<id>/configs-<set>/), linked from the paper's page and with its own row in the index.
 
 A page is keyed by its results folder's name (`<id>` or `<id>@<set>`): the same key names its
 folder under site/papers/ and its cached row under site/_index/.
 
-Run logs and resolved configs are *copied* into the site rather than linked to ../results:
+Run files are *copied* into the site rather than linked to ../results:
 `--results` and `--out` may point anywhere, and a site that links outside itself breaks as
 soon as it is moved or published. They get a `.txt` suffix so a browser shows them instead
 of offering a download. A copy is redone only when the source's size or mtime changed.
@@ -31,7 +34,6 @@ import os
 import re
 import hashlib
 import shutil
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,10 +43,16 @@ from ..atomic import atomic_write_json
 from ..errors import ReproError
 from ..paper import CONFIG_SET_NAME, config_dir_name, find_papers
 from ..results import paper_results_dir, results_name, split_results_name
+from . import views
 from .markdown import render_markdown, safe_url
+from . import plots as plots_mod
+from ..numfmt import fmt, interval as fmt_interval, pval, signed
 from .plots import Drawer, PlotTask, file_key, write_generated
+from .runlog import copy_log
 
 MARKER = ".repro-site"
+DATA_KEYS = ("id", "paper_id", "config_set", "title", "arxiv_id", "proxy", "tally", "counts", "n_runs",
+             "n_failed", "last_run", "error", "verdicts")
 SITE_FORMAT = 1
 MAX_LOG_BYTES = 2_000_000  # a huge log is cut to its tail: the end is where the error is
 GROUPS = (
@@ -73,6 +81,9 @@ class PaperPage:
     context: dict[str, Any]
     plots: list[PlotTask] = field(default_factory=list)
     copies: list[tuple[Path, Path]] = field(default_factory=list)  # (source, destination)
+    logs: list[tuple[Path, Path]] = field(default_factory=list)    # run logs, copied without banners
+    verdicts: list[dict[str, Any]] = field(default_factory=list)
+    report: str | None = None
 
 
 # -- entry point ----------------------------------------------------------------------------
@@ -129,14 +140,20 @@ def build_site(papers_dir: str | Path, results_root: str | Path, site_dir: str |
             drawer.submit(page.plots)
             for src, dst in page.copies:
                 _copy(src, dst)
+            for src, dst in page.logs:
+                copy_log(src, dst)
             html[key] = paper_tpl.render(**page.context)
             pages.append(page)
     finally:
         drawer.finish()
     # Pages are written once their plots exist: a page never shows up before its images.
     for p in pages:
-        _write_if_changed(site_dir / "papers" / p.pid / "index.html", html[p.pid])
-        write_generated(_cached_row_path(site_dir, p.pid), json.dumps(p.row, sort_keys=True, default=str).encode())
+        folder = site_dir / "papers" / p.pid
+        _write_if_changed(folder / "index.html", html[p.pid])
+        _write_if_changed(folder / "verdicts.csv", _verdicts_csv(p.verdicts))
+        if p.report is not None:
+            _write_if_changed(folder / "report.md.txt", p.report)
+        _write_if_changed(_cached_row_path(site_dir, p.pid), json.dumps(p.row, sort_keys=True, default=str))
 
     rows = {p.pid: p.row for p in pages}
     for key in keys:
@@ -147,6 +164,10 @@ def build_site(papers_dir: str | Path, results_root: str | Path, site_dir: str |
     index = site_dir / "index.html"
     _write_if_changed(index, env.get_template("site/index.html.j2").render(
         **_index_context(rows, papers_dir, results_root, n_papers=len(found))))
+    # Every verdict of every page, for scripts (the pages' rows are cached, so this is cheap).
+    _write_if_changed(site_dir / "data.json", json.dumps(
+        {"format": SITE_FORMAT, "pages": [{k: rows[key].get(k) for k in DATA_KEYS} for key in sorted(rows)]},
+        indent=1, sort_keys=True, default=str, ensure_ascii=False) + "\n")
     return index
 
 
@@ -201,7 +222,7 @@ def _prune(site_dir: Path, keep: set[str]) -> None:
                 shutil.rmtree(d)
     rows = site_dir / "_index"
     if rows.is_dir():
-        for f in rows.glob("*.json"):
+        for f in [*rows.glob("*.json"), *rows.glob("*.inputs")]:
             if f.stem not in keep:
                 f.unlink()
 
@@ -245,14 +266,16 @@ def _trunc_note(size: int) -> bytes:
 
 # -- templates ---------------------------------------------------------------------------------
 def _jinja():
-    from ..report import num, pct, pval, signed
     from ..templating import jinja_env
 
     env = jinja_env(html=True)  # autoescape on: every value from a paper or user is escaped
-    env.filters.update(num=num, pval=pval, pct=pct, signed=signed, url=_url_segment,
-                       hours=_hours)
-    env.globals.update(verdict_class=VERDICT_CLASS, groups=GROUPS)
+    env.filters.update(num=fmt, pval=pval, signed=signed, url=_url_segment, hours=_hours, pct=_pct)
+    env.globals.update(verdict_class=VERDICT_CLASS, severity=views.SEVERITY)
     return env
+
+
+def _pct(x: Any) -> str:
+    return "—" if x is None else f"{x * 100:.0f}%"
 
 
 def _url_segment(s: Any) -> str:
@@ -308,6 +331,8 @@ def _meta_view(pid: str, meta: dict[str, Any]) -> dict[str, Any]:
         "authors_short": ", ".join(authors[:6]) + (" et al." if len(authors) > 6 else ""),
         "abstract": [p.strip() for p in re.split(r"\n\s*\n", abstract)] if abstract else [],
         "arxiv_url": f"https://arxiv.org/abs/{arxiv_id}{version}" if is_arxiv else None,
+        # "where" links go to the page of the PDF the claims were read from: the pinned version.
+        "pdf_url": f"https://arxiv.org/pdf/{arxiv_id}{version}" if is_arxiv else None,
         "arxiv_id": arxiv_id + version,
         "published": _text(meta.get("published")),
         "categories": [str(c) for c in (meta.get("categories") or []) if c] if isinstance(meta.get("categories"), list) else [],
@@ -349,55 +374,80 @@ def _paper_page(root: Path, results_root: Path, site_dir: Path, *, config_set: s
     meta = paper.meta if paper is not None else _read_meta(root)
     view = _meta_view(pid, meta)
     proxy = _text(((meta.get("reproduction") or {}) if isinstance(meta.get("reproduction"), dict) else {}).get("proxy"))
+    proxy = proxy.rstrip(". ") if proxy else proxy  # the page ends the sentence itself
 
     page = PaperPage(pid=key, row={}, context={})
     runs, run_links = _runs_view(results, results_root, pid, out_dir, page)
     metrics = [m.name for m in paper.metrics] if paper is not None and error is None else []
-    claims = _claims_view(judgement) if judgement else []
+    metric_specs = ((meta.get("reproduction") or {}).get("metrics")
+                    if isinstance(meta.get("reproduction"), dict) else None)
+    rng_of = views.metric_ranges(metric_specs, judgement.table if judgement else {})
+    unit_of = views.metric_units(metric_specs)
+    claims = [views.claim_view(i, v, proxy=bool(proxy), pdf_url=view["pdf_url"], rng_of=rng_of, unit_of=unit_of)
+              for i, v in enumerate(judgement.verdicts, 1)] if judgement else []
+    judged = sorted((c for c in claims if c["verdict"] != "not run" and not c["sanity"]),
+                    key=lambda c: (c["severity"], c["n"]))
+    sanity = [c for c in claims if c["sanity"] and c["verdict"] != "not run"]
+    tally = views.tally(claims)
     counts = dict(judgement.counts) if judgement else {}
     hours = sum(judgement.device_hours.values()) if judgement else sum(
         (r["device_hours"] or 0.0) for r in runs)
     last_run = judgement.last_run if judgement else None
-
-    figures: list[dict[str, Any]] = []
+    configs = _configs_view(results, paper.baseline_config if paper is not None else None)
+    labels = {c["name"]: c["name"] for c in configs}
+    # What a config changes, in words, beside its name wherever a chart names it.
+    changes = {c["name"]: ("baseline" if c["is_baseline"] else "; ".join(c["changes"][:2])
+                           + ("; …" if len(c["changes"]) > 2 else "")) for c in configs}
     if judgement is not None:
-        figures = _plot_tasks(page, out_dir, judgement, results, metrics, claims)
+        _plot_tasks(page, out_dir, judgement, results, judged + sanity, rng_of, labels, changes)
 
     report_md = paper_results_dir(results_root, pid, config_set) / "report.md"
-    report_html = None
+    sections: dict[str, str] = {}
+    report_text = None
     if report_md.is_file():
         try:
-            report_html = render_markdown(report_md.read_text(encoding="utf-8"), heading_offset=1)
+            report_text = report_md.read_text(encoding="utf-8")
+            sections = views.report_sections(report_text)
         except (OSError, UnicodeDecodeError):
-            report_html = None
+            report_text = None
+    lifted = {k: render_markdown(v, heading_offset=2) for k, v in sections.items()}
+    page.report = report_text
 
     from ..report import environments
 
     envs = environments(results_root, pid, config_set)
+    dirty = any((e.get("env") or {}).get("git") and (e["env"]["git"] or {}).get("dirty") for e in envs)
     group = _group(counts, error)
     set_view = {
         "name": config_set, "dir": config_dir_name(config_set),
         "what": "the GPU-scale set" if config_set == "gpu" else None,
     } if config_set else None
+    page.verdicts = [_verdict_record(key, c) for c in claims]
     page.row = {
         "id": key, "paper_id": pid, "config_set": config_set,
         "href": f"papers/{_url_segment(key)}/index.html", "title": view["title"],
         "authors": view["authors_short"], "arxiv_url": view["arxiv_url"], "arxiv_id": view["arxiv_id"],
         "counts": counts, "n_claims": sum(counts.values()), "proxy": proxy, "device_hours": hours,
-        "last_run": last_run, "group": group, "n_runs": len(runs),
+        "last_run": last_run, "group": group, "n_runs": len(runs), "tally": tally,
+        "headline": views.headline(tally),
         "n_failed": sum(r["status"] not in ("finished", "running", "missing") for r in runs),
-        "error": str(error) if error else None,
+        "error": str(error) if error else None, "verdicts": page.verdicts,
     }
+    seeds = _safe_seeds(paper)
     page.context = {
-        "pid": pid, "m": view, "proxy": proxy, "error": error, "claims": claims, "counts": counts,
-        "verdict_order": [v for v in VERDICT_CLASS], "table": _table_view(judgement, metrics) if judgement else None,
+        "pid": pid, "key": key, "m": view, "proxy": proxy, "error": error, "claims": claims,
+        "judged": judged, "sanity": sanity, "not_run": views.not_run_groups(claims), "tally": tally,
+        "headline": views.headline(tally), "counts": counts,
+        "table": _table_view(judgement, metrics, rng_of, unit_of) if judgement else None,
         "metrics": metrics, "ablations": _ablations_view(judgement) if judgement else [],
-        "baseline": paper.baseline_config if paper is not None else None,
-        "figures": figures, "runs": runs, "run_links": run_links,
+        "baseline": paper.baseline_config if paper is not None else None, "configs": configs,
+        "runs": runs, "run_links": run_links,
         "failures": [r for r in runs if r["status"] not in ("finished", "running")],
-        "environments": envs, "report_html": report_html, "device_hours": hours,
+        "environments": envs, "dirty": dirty, "discussion": lifted.get("Discussion"),
+        "review": lifted.get("Review"), "has_report": report_text is not None, "device_hours": hours,
         "per_config_hours": dict(judgement.device_hours) if judgement else {},
-        "last_run": last_run, "row": page.row, "seeds": _safe_seeds(paper),
+        "last_run": last_run, "row": page.row, "seeds": seeds,
+        "n_seeds": len(seeds),
         "command": f"repro run papers/{pid}" + (f" --config-set {config_set}" if config_set else ""),
         "config_set": set_view,
         "default_href": f"../{_url_segment(pid)}/index.html",
@@ -406,6 +456,45 @@ def _paper_page(root: Path, results_root: Path, site_dir: Path, *, config_set: s
             for s in sets],
     }
     return page
+
+
+def _verdict_record(key: str, c: dict[str, Any]) -> dict[str, Any]:
+    """One claim's verdict for data.json and verdicts.csv (scripts read these)."""
+    return {"page": key, "claim": c["id"], "kind": c["kind"], "status": c["status"], "sanity": c["sanity"],
+            "metric": c["metric"], "configs": c["configs"], "verdict": c["verdict"], "claimed": c["claimed"],
+            "reproduced": "; ".join(c["reproduced"]), "evidence": c["evidence"], "n": c["context"],
+            "where": c["where"], "reason": c["reason"]}
+
+
+def _verdicts_csv(records: list[dict[str, Any]]) -> str:
+    import csv
+    import io
+
+    cols = ["claim", "kind", "status", "sanity", "metric", "configs", "verdict", "claimed", "reproduced",
+            "evidence", "n", "where", "reason"]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(cols)
+    for r in records:
+        w.writerow([" ".join(r[c]) if isinstance(r[c], list) else r[c] for c in cols])
+    return buf.getvalue()
+
+
+def _configs_view(results, baseline: str | None) -> list[dict[str, Any]]:
+    """Each config with what it changes from the baseline (read from its runs' resolved config)."""
+    from ..yamlio import load_yaml
+
+    resolved: dict[str, Any] = {}
+    for config, recs in results.runs.items():
+        for r in sorted(recs, key=lambda r: r.seed):
+            try:
+                resolved[config] = load_yaml(r.path / "config.yaml")
+                break
+            except (ReproError, OSError):
+                continue
+        else:
+            resolved[config] = {}
+    return views.config_changes(resolved, baseline)
 
 
 def _safe_seeds(paper) -> list[int]:
@@ -435,138 +524,161 @@ def _runs_view(results, results_root: Path, pid: str, out_dir: Path, page: Paper
         for r in sorted(recs, key=lambda r: r.seed):
             s = r.summary or {}
             rel = f"runs/{_url_segment(config)}/seed-{r.seed}"
+            dst = out_dir / "runs" / config / f"seed-{r.seed}"
             links = {}
-            for name in ("run.log", "config.yaml"):
+            for name in ("config.yaml", "summary.json", "metrics.jsonl"):
                 src = r.path / name
                 if src.is_file():
-                    page.copies.append((src, out_dir / "runs" / config / f"seed-{r.seed}" / f"{name}.txt"))
+                    page.copies.append((src, dst / f"{name}.txt"))
                     links[name] = f"{rel}/{name}.txt"
+            if (r.path / "run.log").is_file():
+                page.logs.append((r.path / "run.log", dst / "run.log.txt"))
+                links["run.log"] = f"{rel}/run.log.txt"
             final = s.get("final") if isinstance(s.get("final"), dict) else {}
             dh = s.get("device_hours")
             runs.append({
                 "config": config, "seed": r.seed, "status": r.status,
-                "error": _text(s.get("error")) or r.problem, "final": final,
+                "error": _text(s.get("error")) or r.problem,
+                "final": {k: fmt(v) for k, v in final.items()},
                 "wall": s.get("wall_time_s") if isinstance(s.get("wall_time_s"), (int, float)) else None,
-                "device": _text(s.get("device")),
+                "device": _text(s.get("device")), "git": _run_git(r.path),
                 "device_hours": float(dh) if isinstance(dh, (int, float)) and math.isfinite(dh) else None,
                 "ended": _text(s.get("ended_at")), "links": links,
             })
     return runs, {(r["config"], r["seed"]): r["links"] for r in runs}
 
 
-def _d(d) -> dict[str, Any] | None:
+def _run_git(run_dir: Path) -> dict[str, Any] | None:
+    """The commit a run was made from (env.json), short, with its dirty flag."""
+    try:
+        env = json.loads((run_dir / "env.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    g = env.get("git") if isinstance(env, dict) else None
+    if not isinstance(g, dict) or not g.get("commit"):
+        return None
+    return {"commit": str(g["commit"])[:10], "full": str(g["commit"]), "dirty": bool(g.get("dirty"))}
+
+
+def _d(d, rng=(None, None), unit=(1.0, "")) -> dict[str, Any] | None:
     if d is None:
         return None
     return {"n": d.n, "mean": d.mean, "std": d.std, "ci_low": d.ci_low, "ci_high": d.ci_high,
-            "n_failed": d.n_failed, "values": list(getattr(d, "values", []) or [])}
+            "n_failed": d.n_failed, "text": views.describe_text(d, rng=rng, unit=unit),
+            "short": views.describe_text(d, ci=False, unit=unit)}
 
 
-def _claims_view(j) -> list[dict[str, Any]]:
-    from ..report import claimed_text, evidence_text, source_text
-
-    out = []
-    for i, v in enumerate(j.verdicts, 1):
-        c = v.claim
-        stats = {k: _d(d) for k, d in (v.stats or {}).items()}
-        out.append({
-            "n": i, "id": v.id, "text": _text(c.get("text")), "kind": v.kind, "status": getattr(v, "status", c.get("status")),
-            "source": source_text(c.get("source") if isinstance(c.get("source"), dict) else None),
-            "caption": _text((c.get("source") or {}).get("caption")) if isinstance(c.get("source"), dict) else None,
-            "metric": v.metric, "configs": v.configs, "claimed": claimed_text(v), "claimed_value": v.claimed,
-            "claimed_spread": v.claimed_spread, "stats": stats, "gap_abs": v.gap_abs, "gap_rel": v.gap_rel,
-            "p_value": v.p_value, "p_adjusted": v.p_adjusted, "effect_size": v.effect_size, "diff": v.diff,
-            "diff_ci": v.diff_ci, "verdict": v.verdict, "reason": v.reason, "evidence": evidence_text(v),
-            "method": getattr(v, "method", None), "note": _text(c.get("note")),
-        })
-    return out
-
-
-def _table_view(j, metrics: list[str]) -> list[dict[str, Any]]:
-    return [{"config": cfg, "cells": [_d(row.get(m)) for m in metrics]} for cfg, row in j.table.items()]
+def _table_view(j, metrics: list[str], rng_of, unit_of) -> list[dict[str, Any]]:
+    return [{"config": cfg, "cells": [_d(row.get(m), rng_of(m), unit_of(m)) for m in metrics]}
+            for cfg, row in j.table.items()]
 
 
 def _ablations_view(j) -> list[dict[str, Any]]:
     out = []
     for a in j.ablations:
         sig = a.p_adjusted is not None and a.p_adjusted < 0.05
+        stats = {"a": a.stats, "b": a.baseline}
         out.append({
             "config": a.config, "metric": a.metric, "stats": _d(a.stats), "baseline": _d(a.baseline),
-            "diff": a.diff, "diff_ci": getattr(a, "diff_ci", None), "p_value": a.p_value,
-            "p_adjusted": a.p_adjusted, "effect_size": a.effect_size, "significant": sig,
-            "better": getattr(a, "better", None), "note": getattr(a, "note", None),
+            "diff": a.diff, "diff_text": (signed(a.diff) + (" " + fmt_interval(*a.diff_ci) if getattr(a, "diff_ci", None) else ""))
+            if a.diff is not None else "—",
+            "p_adjusted": a.p_adjusted, "p_text": pval(a.p_adjusted),
+            "d_text": fmt(a.effect_size, 2) if views._d_meaningful(stats, a.effect_size) else "—",
+            "significant": sig, "better": getattr(a, "better", None), "note": getattr(a, "note", None),
         })
     return out
 
 
-def _plot_tasks(page: PaperPage, out_dir: Path, j, results, metrics: list[str],
-                claims: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The paper's plots: curves and bars per metric, claimed vs reproduced. Returns figure views."""
-    figures: list[dict[str, Any]] = []
-    configs = list(j.table)
+def _finals(points: list[dict[str, Any]], claimed: float | None, tol: float | None,
+            rng: tuple[float | None, float | None]) -> dict[str, Any]:
+    """Final values of a chart's configs as rows on one shared scale (HTML, drawn by CSS):
+    mean with its 95% interval (clipped to the metric's range), each seed, the claim's value."""
+    from ..numfmt import clip
 
-    def add(kind: str, name: str, payload: dict[str, Any], key: Any, alt: str, caption: str) -> None:
-        path = out_dir / "plots" / f"{name}.svg"
-        page.plots.append(PlotTask(kind=kind, path=path, payload=payload, key=key, alt=alt))
-        figures.append({"kind": kind, "src": f"plots/{_url_segment(name)}.svg", "alt": alt, "caption": caption})
+    xs = [x for p in points for x in (p["lo"], p["hi"], p["mean"], *p["values"]) if x is not None]
+    if claimed is not None:
+        xs += [claimed - (tol or 0), claimed + (tol or 0)]
+    xs = [clip(x, rng) for x in xs if isinstance(x, (int, float)) and math.isfinite(x)]
+    if not xs:
+        return {"rows": [], "lo": None, "hi": None}
+    lo, hi = min(xs), max(xs)
+    pad = (hi - lo) * 0.06 or abs(hi) * 0.05 or 0.05
+    lo, hi = clip(lo - pad, rng), clip(hi + pad, rng)
+    span = (hi - lo) or 1.0
 
-    for m in metrics:
-        files = [{"name": c, "files": [str(r.path / "metrics.jsonl") for r in sorted(results.finished(c), key=lambda r: r.seed)]}
-                 for c in configs]
-        files = [f for f in files if f["files"]]
-        if files:
-            key = {"metric": m, "configs": [[f["name"], [file_key(Path(x)) for x in f["files"]]] for f in files]}
-            add("curves", f"curves-{_slug(m)}", {"metric": m, "configs": files}, key,
-                f"Learning curves of {m} per epoch for {', '.join(f['name'] for f in files)}: "
-                "mean over finished seeds, shaded band ±1 standard deviation.",
-                f"Learning curves: {m}")
-    for m in metrics:
-        bars = []
-        for c in configs:
-            d = j.table[c].get(m)
-            if d is not None and d.n > 0:
-                bars.append({"name": c, "mean": d.mean, "ci_low": d.ci_low, "ci_high": d.ci_high,
-                             "values": list(d.values)})
-        if bars:
-            add("bars", f"bars-{_slug(m)}", {"metric": m, "configs": bars}, None,
-                f"Bar chart of final {m} per config ({', '.join(b['name'] for b in bars)}): "
-                "bar = mean over seeds, error bar = 95% confidence interval, dots = individual seeds.",
-                f"Final {m} by config")
-    points = []
+    def pos(x: float | None) -> float | None:
+        return None if x is None else round(100 * (clip(x, rng) - lo) / span, 2)
+
+    rows = []
+    for i, p in enumerate(points):
+        rows.append({"label": p["label"], "note": p.get("note"), "color": i % len(plots_mod.PALETTE), "mean": pos(p["mean"]),
+                     "lo": pos(p["lo"]), "hi": pos(p["hi"]), "seeds": [pos(v) for v in p["values"]],
+                     "text": (fmt_interval(clip(p["lo"], rng), clip(p["hi"], rng)) if p["lo"] is not None else "")
+                     if p["mean"] is not None else "no finished run",
+                     "mean_text": fmt(p["mean"]) if p["mean"] is not None else "—", "n": len(p["values"])})
+    return {"rows": rows, "lo": fmt(lo, 3), "hi": fmt(hi, 3), "claimed": pos(claimed),
+            "band_lo": pos(claimed - tol) if claimed is not None and tol else None,
+            "band_hi": pos(claimed + tol) if claimed is not None and tol else None}
+
+
+def _plot_tasks(page: PaperPage, out_dir: Path, j, results, claims: list[dict[str, Any]], rng_of,
+                labels: dict[str, str], changes: dict[str, str] | None = None) -> None:
+    """One small multiple per judged claim: its configs' curves and final values (claims on the
+    same metric and configs share one). Each claim view gets its figure under `plot`."""
+    drawn: dict[str, dict[str, Any]] = {}
     for c in claims:
-        if c["kind"] != "value" or c["claimed_value"] is None or not c["stats"]:
+        usable = [x for x in c["configs"] if x in j.table]
+        cfgs = usable[:plots_mod.MAX_SERIES]  # more lines than this cannot be told apart
+        m = c["metric"]
+        if not cfgs or not m:
             continue
-        d = next(iter(c["stats"].values()))
-        if d is None or d["mean"] is None:
-            continue
-        points.append({"label": c["n"], "claimed": c["claimed_value"], "spread": c["claimed_spread"],
-                       "mean": d["mean"], "ci_low": d["ci_low"], "ci_high": d["ci_high"],
-                       "ok": c["verdict"] == "reproduced"})
-    if points:
-        add("claims", "claims", {"points": points}, None,
-            f"Scatter of {len(points)} value claims: claimed value (x) against reproduced mean (y) with "
-            "95% intervals; points on the dashed y = x line match the paper. Labels are claim numbers "
-            "in the claims table.", "Claimed vs reproduced")
-    return figures
+        claimed = tol = None
+        if c["kind"] == "value":
+            v = j.verdict(c["id"])
+            claimed, tol = v.claimed, getattr(v, "tolerance", None)
+        name = f"claim-{_slug(m + '|' + '|'.join(cfgs) + '|' + str(claimed) + '|' + str(tol))}"
+        if name not in drawn:
+            files, points = [], []
+            for cfg in cfgs:
+                fs = [str(r.path / "metrics.jsonl") for r in sorted(results.finished(cfg), key=lambda r: r.seed)]
+                files.append({"name": cfg, "label": labels.get(cfg, cfg), "files": fs})
+                d = j.table[cfg].get(m)
+                points.append({"name": cfg, "label": labels.get(cfg, cfg), "note": (changes or {}).get(cfg),
+                               "mean": d.mean if d is not None and d.n else None,
+                               "lo": d.ci_low if d is not None else None, "hi": d.ci_high if d is not None else None,
+                               "values": list(getattr(d, "values", []) or []) if d is not None else []})
+            payload = {"metric": m, "configs": files, "points": points, "claimed": claimed, "tolerance": tol,
+                       "range": list(rng_of(m))}
+            key = dict(payload, configs=[[f["name"], f["label"], [file_key(Path(x)) for x in f["files"]]] for f in files])
+            path = out_dir / "plots" / f"{name}.svg"
+            alt = (f"Learning curves of {m} for {', '.join(cfgs)}: mean over seeds with a 95% band, against "
+                   "the training steps evaluated"
+                   + (f"; the claimed value {fmt(claimed)} as a dashed line" if claimed is not None else "") + ".")
+            page.plots.append(PlotTask(kind="claim", path=path, payload=payload, key=key, alt=alt))
+            drawn[name] = {"src": f"plots/{_url_segment(name)}.svg", "alt": alt, "series": len(cfgs),
+                           "caption": f"{m}: {', '.join(cfgs)}" + (
+                               f" (the first {len(cfgs)} of the claim's {len(usable)} configs)" if len(usable) > len(cfgs) else ""), "finals": _finals(points, claimed, tol, rng_of(m))}
+        c["plot"] = drawn[name]
 
 
 # -- the index --------------------------------------------------------------------------------
 def _index_context(rows: dict[str, dict[str, Any]], papers_dir: Path, results_root: Path,
                    n_papers: int | None = None) -> dict[str, Any]:
-    grouped = []
-    for key, title, blurb in GROUPS:
-        members = sorted((r for r in rows.values() if r.get("group") == key),
-                         key=lambda r: (r.get("last_run") or "", r["id"]), reverse=True)
-        if members:
-            grouped.append({"key": key, "title": title, "blurb": blurb, "rows": members})
-    totals: dict[str, int] = {v: 0 for v in VERDICT_CLASS}
+    """One line per page, sorted by the share of judged claims that held (most held first)."""
+    lines = []
+    totals = {"judged": 0, "held": 0, "failed": 0, "inconclusive": 0, "candidate": 0, "not_run": 0}
     for r in rows.values():
-        if r.get("config_set"):
-            continue  # the same claims judged again on another config set: counted once
-        for k, n in (r.get("counts") or {}).items():
-            totals[k] = totals.get(k, 0) + n
+        t = r.get("tally") or {}
+        judged = t.get("judged") or 0
+        bar = [(name, t.get(name) or 0, 100 * (t.get(name) or 0) / judged if judged else 0)
+               for name in ("held", "failed", "inconclusive")]
+        lines.append(dict(r, tally=t, bar=bar, share=t.get("share_held")))
+        if not r.get("config_set"):  # the same claims judged again on another config set: counted once
+            for k in totals:
+                totals[k] += t.get(k) or 0
+    lines.sort(key=lambda r: (r["error"] is None, r["share"] if r["share"] is not None else -1, r["id"]),
+               reverse=True)
     return {
-        "groups_view": grouped, "n_papers": len(rows) if n_papers is None else n_papers, "totals": totals,
-        "verdict_order": list(VERDICT_CLASS),
+        "lines": lines, "n_papers": len(rows) if n_papers is None else n_papers, "totals": totals,
         "device_hours": sum(r.get("device_hours") or 0.0 for r in rows.values()),
-        "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }

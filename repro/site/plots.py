@@ -1,4 +1,4 @@
-"""The site's plots: learning curves, bars with error bars, claimed vs reproduced.
+"""The site's plots: one small multiple per judged claim, with only the configs it names.
 
 Each plot is a `PlotTask`: what to draw, where, and a `key` describing its inputs. The key's
 hash is stored beside the image (`<name>.svg.sha256`); a plot whose hash is unchanged is not
@@ -24,11 +24,14 @@ from typing import Any
 from ..atomic import atomic_write_bytes
 
 # Bump when the drawing code changes, so every plot is redrawn once.
-PLOT_VERSION = "3"
-KINDS = ("curves", "bars", "claims")
+PLOT_VERSION = "6"
+KINDS = ("claim",)
+MAX_SERIES = 8  # configs per chart: more than this is unreadable
 # A palette that stays distinguishable for colour-blind readers (Okabe-Ito).
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
-FIG_SIZE = (5.2, 3.2)
+# Okabe-Ito hues darkened where needed so that every line has >= 3:1 contrast on white
+# (yellow and sky blue do not), still distinguishable for colour-blind readers.
+PALETTE = ("#0072B2", "#C45A00", "#007A5E", "#B8007A", "#5A5A5A", "#8A6D00", "#1F4E9E", "#000000")
+FIG_SIZE = (6.4, 3.0)
 
 
 @dataclass
@@ -175,14 +178,19 @@ def _matplotlib() -> Any:
 
 
 class _Canvas:
-    """One Figure and one Axes, reused for every plot this process draws."""
+    """One Figure and one Axes, reused for every plot this process draws.
+
+    Reuse is what keeps a 100-paper site under its time budget; so that nothing leaks from
+    one chart into the next, `_reset` puts every axis property a drawing sets back to its
+    default, and no drawing rotates tick labels at all.
+    """
 
     def __init__(self) -> None:
         _matplotlib()
         from matplotlib.figure import Figure
 
         self.fig = Figure(figsize=FIG_SIZE, dpi=72, layout=None)
-        self.fig.subplots_adjust(left=0.13, right=0.97, top=0.9, bottom=0.16)
+        self.fig.subplots_adjust(left=0.1, right=0.98, top=0.95, bottom=0.17)
         self.ax = self.fig.add_subplot()
 
     def _reset(self) -> None:
@@ -198,6 +206,7 @@ class _Canvas:
             # Few ticks: every tick is several artists, and drawing them is most of the cost.
             axis.set_major_locator(MaxNLocator(nbins=4))
             axis.set_major_formatter(ScalarFormatter(useOffset=False))
+        ax.tick_params(axis="both", labelrotation=0)
         ax.set_title("")
         ax.set_xlabel("")
         ax.set_ylabel("")
@@ -210,97 +219,85 @@ class _Canvas:
         import io
 
         self._reset()
-        {"curves": self._curves, "bars": self._bars, "claims": self._claims}[kind](payload)
-        self.ax.autoscale_view()
+        {"claim": self._claim}[kind](payload)
         buf = io.BytesIO()
         self.fig.savefig(buf, format="svg", metadata={"Date": None})
         return buf.getvalue()
 
-    # -- the three kinds ----------------------------------------------------------------
-    # One call per kind of artist (one bar container, one LineCollection for all intervals)
-    # rather than one per config: errorbar() and fill_between() cost milliseconds each.
-    def _curves(self, p: dict[str, Any]) -> None:
-        ax = self.ax
+    def _claim(self, p: dict[str, Any]) -> None:
+        """Learning curves of the claim's configs (mean over seeds, 95% band), each labelled
+        at its end, against the steps actually evaluated; a value claim's claimed value (and
+        tolerance) as a dashed line. Bands are clipped to the metric's range. (The final
+        values, as points with intervals, are drawn by the page itself, as text.)"""
+        from matplotlib.ticker import MaxNLocator
+
+        rng = tuple(p.get("range") or (None, None))
         metric = p["metric"]
-        drawn = 0
-        for i, cfg in enumerate(p["configs"]):
-            xs, mean, lo, hi = curve_from_files(cfg["files"], metric)
+        cfgs = p["configs"][:MAX_SERIES]
+        ax = self.ax
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+        ends = []
+        x_name = "step"
+        for i, cfg in enumerate(cfgs):
+            xs, mean, lo, hi, x_name = curve_from_files(cfg["files"], metric)
             if not xs:
                 continue
             color = PALETTE[i % len(PALETTE)]
-            n = len(cfg["files"])
-            ax.plot(xs, mean, color=color, lw=1.4, label=f"{_short(cfg['name'], 24)} (n={n})")
+            lo = [_clip(v, rng) for v in lo]
+            hi = [_clip(v, rng) for v in hi]
+            ax.plot(xs, mean, color=color, lw=1.8)
             if len(xs) > 1 and any(a != b for a, b in zip(lo, hi)):
-                ax.fill(xs + xs[::-1], hi + lo[::-1], color=color, alpha=0.18, lw=0)
-            drawn += 1
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(_short(metric, 30))
-        ax.set_title(f"{_short(metric, 40)}: mean over seeds, band ±1 std", fontsize=9)
-        if drawn:
-            ax.legend(fontsize=7, frameon=False, loc="best")
+                ax.fill(xs + xs[::-1], hi + lo[::-1], color=color, alpha=0.15, lw=0)
+            ends.append([xs[-1], mean[-1], _short(cfg["label"], 30), color])
+        claimed = p.get("claimed")
+        if claimed is not None:
+            tol = p.get("tolerance")
+            if tol:
+                ax.axhspan(claimed - tol, claimed + tol, color="#888", alpha=0.15, lw=0)
+            ax.axhline(claimed, color="#333", ls="--", lw=1.2)
+        ax.autoscale_view()
+        if ends:
+            _spread_labels(ends, ax)
+            for x, y, text, color in ends:
+                ax.annotate(text, (x, y), xytext=(5, 0), textcoords="offset points", fontsize=11,
+                            color=color, va="center", annotation_clip=False)
+            from matplotlib.ticker import FixedLocator
+
+            x0, x1 = ax.get_xlim()  # room on the right for the labels at the lines' ends
+            last = max(e[0] for e in ends)
+            ax.xaxis.set_major_locator(FixedLocator([t for t in ax.get_xticks() if x0 <= t <= last]))
+            longest = max(len(e[2]) for e in ends)
+            ax.set_xlim(x0, x1 + (x1 - x0) * min(0.75, 0.12 + 0.028 * longest))
+            ax.set_xlabel(x_name, fontsize=11)
+            ax.set_ylabel(_short(metric, 28), fontsize=11)
         else:
-            ax.text(0.5, 0.5, "no logged values", ha="center", va="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, "no logged curve", ha="center", va="center", transform=ax.transAxes)
+        if claimed is not None:
+            ax.annotate("claimed", (1.0, claimed), xycoords=("axes fraction", "data"), xytext=(-2, 3),
+                        textcoords="offset points", ha="right", va="bottom", fontsize=10, color="#333")
+        if rng[0] is not None or rng[1] is not None:
+            lo_, hi_ = ax.get_ylim()
+            ax.set_ylim(max(lo_, rng[0]) if rng[0] is not None else lo_, min(hi_, rng[1]) if rng[1] is not None else hi_)
 
-    def _bars(self, p: dict[str, Any]) -> None:
-        from matplotlib.ticker import FixedFormatter, FixedLocator
 
-        ax = self.ax
-        names = [c["name"] for c in p["configs"]]
-        shown = [(i, c) for i, c in enumerate(p["configs"]) if c["mean"] is not None]
-        ax.bar([i for i, _ in shown], [c["mean"] for _, c in shown], width=0.65, alpha=0.75,
-               color=[PALETTE[i % len(PALETTE)] for i, _ in shown])
-        ci = [(i, c["ci_low"], c["ci_high"]) for i, c in shown if c["ci_low"] is not None and c["ci_high"] is not None]
-        if ci:
-            ax.vlines([i for i, _, _ in ci], [lo for _, lo, _ in ci], [hi for _, _, hi in ci], color="#222", lw=1.2)
-        dots = [(i, v) for i, c in shown for v in c["values"]]
-        if dots:
-            ax.plot([i for i, _ in dots], [v for _, v in dots], "o", ms=3, color="#222", alpha=0.7)
-        ax.xaxis.set_major_locator(FixedLocator(list(range(len(names)))))
-        ax.xaxis.set_major_formatter(FixedFormatter([_short(n, 14) for n in names]))
-        ax.set_xlim(-0.6, len(names) - 0.4)
-        ax.set_ylabel(_short(p["metric"], 30))
-        ax.set_title(f"{_short(p['metric'], 40)}: mean, 95% CI, seeds", fontsize=9)
-        self._rotate(len(names) > 4)
+def _clip(v: float, rng: tuple) -> float:
+    lo, hi = rng
+    if lo is not None and v < lo:
+        return lo
+    if hi is not None and v > hi:
+        return hi
+    return v
 
-    def _rotate(self, on: bool) -> None:
-        for lab in self.ax.get_xticklabels():
-            lab.set_rotation(25 if on else 0)
-            lab.set_horizontalalignment("right" if on else "center")
 
-    def _claims(self, p: dict[str, Any]) -> None:
-        ax = self.ax
-        pts = p["points"]
-        xs = [pt["claimed"] for pt in pts]
-        ys = [pt["mean"] for pt in pts]
-        lo_all, hi_all = xs + ys, xs + ys
-        ci = [pt for pt in pts if pt.get("ci_low") is not None and pt.get("ci_high") is not None]
-        if ci:
-            ax.vlines([pt["claimed"] for pt in ci], [pt["ci_low"] for pt in ci], [pt["ci_high"] for pt in ci],
-                      color="#444", lw=1)
-            lo_all = lo_all + [pt["ci_low"] for pt in ci]
-            hi_all = hi_all + [pt["ci_high"] for pt in ci]
-        sp = [pt for pt in pts if pt.get("spread")]
-        if sp:
-            ax.hlines([pt["mean"] for pt in sp], [pt["claimed"] - pt["spread"] for pt in sp],
-                      [pt["claimed"] + pt["spread"] for pt in sp], color="#999", lw=1)
-        for ok, color in ((True, PALETTE[0]), (False, PALETTE[3])):
-            sel = [pt for pt in pts if bool(pt.get("ok")) == ok]
-            if sel:
-                ax.plot([pt["claimed"] for pt in sel], [pt["mean"] for pt in sel], "o", ms=5, color=color,
-                        label="reproduced" if ok else "not reproduced / other")
-        for pt in pts:
-            ax.annotate(str(pt["label"]), (pt["claimed"], pt["mean"]), xytext=(4, 3), textcoords="offset points",
-                        fontsize=7)
-        if pts:
-            lo, hi = min(lo_all), max(hi_all)
-            pad = (hi - lo) * 0.08 or abs(hi) * 0.05 or 0.05
-            ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], ls="--", lw=1, color="#888")
-            ax.set_xlim(lo - pad, hi + pad)
-            ax.set_ylim(lo - pad, hi + pad)
-            ax.legend(fontsize=7, frameon=False, loc="upper left")
-        ax.set_xlabel("claimed in the paper")
-        ax.set_ylabel("reproduced (mean, 95% CI)")
-        ax.set_title("claimed vs reproduced; dashed: y = x", fontsize=9)
+def _spread_labels(ends: list[list[Any]], ax: Any) -> None:
+    """Nudge end-of-line labels apart so that they do not print on top of each other."""
+    ax.autoscale_view()
+    lo, hi = ax.get_ylim()
+    gap = (hi - lo) * 0.085
+    ends.sort(key=lambda e: e[1])
+    for a, b in zip(ends, ends[1:]):
+        if b[1] - a[1] < gap:
+            b[1] = a[1] + gap
 
 
 def _short(s: str, n: int) -> str:
@@ -311,33 +308,57 @@ def _short(s: str, n: int) -> str:
 
 
 # -- data -------------------------------------------------------------------------------
-def curve_from_files(files: list[str], metric: str) -> tuple[list[float], list[float], list[float], list[float]]:
-    """Mean and ±1 std band of an epoch-level metric over runs, aligned by epoch.
+def curve_from_files(files: list[str], metric: str) -> tuple[list[float], list[float], list[float], list[float], str]:
+    """Mean and 95% interval band of an evaluated metric over runs, aligned by step.
 
-    Rows with `kind: step` (per-step loss) are skipped; rows without `kind` count as epoch
-    rows. An epoch only some seeds reached is averaged over those seeds.
+    Only rows where the metric was evaluated count (`kind: epoch`, or rows without a kind);
+    per-step loss rows are skipped. x is the optimiser step when every row has one, else
+    the epoch. A point only some seeds reached is averaged over those seeds. Returns
+    (x, mean, lo, hi, name of x).
     """
-    by_epoch: dict[float, list[float]] = {}
+    runs: list[dict[str, dict[float, float]]] = []
+    has_step = True
     for f in files:
-        seen: dict[float, float] = {}
+        seen: dict[str, dict[float, float]] = {"step": {}, "epoch": {}}
         for row in _rows(*file_key(Path(f))):
             if row.get("kind", "epoch") != "epoch":
                 continue
-            v, ep = row.get(metric), row.get("epoch")
-            if isinstance(v, (int, float)) and isinstance(ep, (int, float)) and math.isfinite(v):
-                seen[float(ep)] = float(v)  # the last value logged for an epoch wins
-        for ep, v in seen.items():
-            by_epoch.setdefault(ep, []).append(v)
-    xs = sorted(by_epoch)
+            v = row.get(metric)
+            if not (isinstance(v, (int, float)) and math.isfinite(v)):
+                continue
+            for name in ("step", "epoch"):
+                x = row.get(name)
+                if isinstance(x, (int, float)):
+                    seen[name][float(x)] = float(v)  # the last value logged for a point wins
+            if not isinstance(row.get("step"), (int, float)):
+                has_step = False
+        runs.append(seen)
+    x_name = "step" if has_step else "epoch"
+    by_x: dict[float, list[float]] = {}
+    for seen in runs:
+        for x, v in seen[x_name].items():
+            by_x.setdefault(x, []).append(v)
+    xs = sorted(by_x)
     mean, lo, hi = [], [], []
-    for ep in xs:
-        vals = by_epoch[ep]
-        m = math.fsum(vals) / len(vals)
-        sd = math.sqrt(math.fsum((v - m) ** 2 for v in vals) / (len(vals) - 1)) if len(vals) > 1 else 0.0
+    for x in xs:
+        vals = by_x[x]
+        n = len(vals)
+        m = math.fsum(vals) / n
+        half = 0.0
+        if n > 1:
+            sd = math.sqrt(math.fsum((v - m) ** 2 for v in vals) / (n - 1))
+            half = _t975(n - 1) * sd / math.sqrt(n)  # the same 95% Student-t interval as the tables
         mean.append(m)
-        lo.append(m - sd)
-        hi.append(m + sd)
-    return xs, mean, lo, hi
+        lo.append(m - half)
+        hi.append(m + half)
+    return xs, mean, lo, hi, x_name
+
+
+@lru_cache(maxsize=None)
+def _t975(df: int) -> float:
+    from scipy import stats as st
+
+    return float(st.t.ppf(0.975, df))
 
 
 @lru_cache(maxsize=256)
