@@ -270,4 +270,11 @@ def flatten_tex(main: str | Path, root: str | Path | None = None, *, max_depth: 
 def read_source_tex(folder: str | Path) -> str | None:
     """The flattened LaTeX of an extracted source folder, or None when it has no .tex."""
     main = find_main_tex(folder)
-    return flatten_tex(main, folder) if main else None
+    if not main:
+        return None
+    tex = flatten_tex(main, folder)
+    bbl = main.with_suffix(".bbl")
+    if "\\bibitem" not in tex and bbl.is_file():
+        # the compiled bibliography, so citations in tables read as printed ("Jiang et al. (2019)")
+        tex += "\n" + bbl.read_text(encoding="utf-8", errors="replace")
+    return tex

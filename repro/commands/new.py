@@ -166,6 +166,10 @@ def _extract(pdf_path: Path | None, pages: list[str] | None, tex: str | None) ->
         try:
             if tex:
                 tables = xt.tables_from_latex(tex)
+                if pages:  # the PDF was given too: each LaTeX table's page from its caption
+                    from ..extract.latex_tables import place_on_pages
+
+                    place_on_pages(tables, pages)
             if not tables and pdf_path is not None:
                 from ..sandbox import run_sandboxed
 

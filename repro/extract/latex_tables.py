@@ -7,6 +7,7 @@ produces (`d_model`, `1.0·10^20`, `88.1 ± 0.4`), so both feed one claims build
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from .tables import Cell, Table, clean_label, drop_empty_columns
 from .numbers import parse_number
@@ -30,6 +31,7 @@ _DROP_ARG = {
     "cite", "citep", "citet", "citealp", "citeauthor", "citeyear", "ref", "label", "footnote",
     "vspace", "hspace", "phantom", "hphantom", "vphantom", "color", "cellcolor", "rowcolor",
     "footnotemark", "footnotetext", "includegraphics", "setlength", "arraystretch",
+    "arrayrulecolor", "todo", "eqref", "autoref", "cref", "Cref", "url", "hypersetup",
 }
 _BOLD = {"textbf", "mathbf", "bm", "boldsymbol", "mathbfit"}
 # Commands that only format: drop the name, keep what follows (their argument, if any).
@@ -42,13 +44,17 @@ _FORMAT = {
     "arraybackslash", "relax", "displaystyle", "textstyle", "scriptstyle", "unboldmath", "left",
     "right", "big", "Big", "bigg", "Bigg", "strut", "smallskip", "medskip", "bigskip", "xspace",
     "protect", "nolinebreak", "mathop", "limits", "nolimits", "upshape", "mdseries", "normalfont",
+    "num", "tablenum", "thead", "textup", "scshape", "bfseries_", "mathsf", "mathnormal",
 }
+# Format commands that may take an [option] before their content.
+_FORMAT_OPT = {"shortstack", "makecell", "makebox", "mbox", "num", "textcolor"}
 # Commands whose first N arguments are sizes/options, followed by the content.
 _SKIP_ARGS = {"resizebox": 2, "scalebox": 1, "adjustbox": 1, "parbox": 1, "raisebox": 1}
 _RULES = re.compile(
     r"\\(?:hline|toprule|midrule|bottomrule|specialrule\s*\{[^}]*\}\s*\{[^}]*\}\s*\{[^}]*\}"
     r"|cmidrule\s*(?:\([^)]*\))?\s*\{[^}]*\}|cline\s*\{[^}]*\}|addlinespace(?:\s*\[[^\]]*\])?"
-    r"|hdashline|Xhline\s*\{[^}]*\}|noalign\s*\{[^}]*\})"
+    r"|hdashline(?:\s*\[[^\]]*\])?|Xhline\s*\{[^}]*\}|noalign\s*\{[^}]*\}"
+    r"|arrayrulecolor\s*(?:\[[^\]]*\])?\s*\{[^}]*\}|rowcolors?\s*(?:\[[^\]]*\])?(?:\s*\{[^}]*\})+)"
 )
 _PARTIAL_RULE = re.compile(r"\\(?:cmidrule|cline)")
 
@@ -113,6 +119,61 @@ def collect_macros(tex: str) -> dict[str, str]:
     for m in re.finditer(r"\\def\s*\\([A-Za-z]+)\s*\{", tex):
         macros[m.group(1)] = read_group(tex, m.end() - 1)[0]
     return macros
+
+
+_CITE_CMD = re.compile(r"\\(cite|citet|citep|citealp|citealt|citeauthor|citeyear|parencite|textcite)\*?\s*"
+                       r"(?:\[[^\]]*\]\s*){0,2}\{([^{}]*)\}")
+
+
+def bibliography(tex: str) -> dict[str, tuple[str, str, int]]:
+    """`\\bibitem`s of a (.bbl) bibliography: key -> (short author text, year, number).
+
+    natbib writes `\\bibitem[Jiang et~al.(2019)Jiang, Huang, ...]{key}`; a numeric style
+    writes `\\bibitem{key}` and is cited by its position.
+    """
+    out: dict[str, tuple[str, str, int]] = {}
+    for n, m in enumerate(re.finditer(r"\\bibitem\s*", tex), start=1):
+        i = m.end()
+        short = year = ""
+        if i < len(tex) and tex[i] == "[":
+            opt, i = read_group(tex, i, "[", "]")
+            om = re.match(r"\s*\{?(.*?)\}?\s*\((\d{4}[a-z]?)\)", opt, re.S)
+            if om:
+                short, year = latex_to_text(om.group(1))[0], om.group(2)
+        i = _skip_ws(tex, i)
+        if i < len(tex) and tex[i] == "{":
+            key, _ = read_group(tex, i)
+            out[key.strip()] = (short, year, n)
+    return out
+
+
+def render_citations(s: str, bib: dict[str, tuple[str, str, int]]) -> str:
+    """Citations as the reader sees them: `\\citet{k}` -> `Jiang et al. (2019)`, numeric `[4]`.
+
+    Without a bibliography the command is left for latex_to_text, which drops it.
+    """
+    if not bib:
+        return s
+
+    def one(m: re.Match) -> str:
+        keys = [k.strip() for k in m.group(2).split(",") if k.strip()]
+        items = [bib[k] for k in keys if k in bib]
+        if not items or len(items) < len(keys):
+            return m.group(0)
+        cmd = m.group(1)
+        if not all(short and year for short, year, _ in items):  # numeric style
+            return "[" + ", ".join(str(n) for _, _, n in items) + "]"
+        if cmd == "citeauthor":
+            return ", ".join(a for a, _, _ in items)
+        if cmd == "citeyear":
+            return ", ".join(y for _, y, _ in items)
+        if cmd in ("citep", "parencite"):
+            return "(" + "; ".join(f"{a}, {y}" for a, y, _ in items) + ")"
+        if cmd in ("citealp",):
+            return "; ".join(f"{a}, {y}" for a, y, _ in items)
+        return ", ".join(f"{a} ({y})" for a, y, _ in items)
+
+    return _CITE_CMD.sub(one, s)
 
 
 def expand_macros(s: str, macros: dict[str, str]) -> str:
@@ -185,7 +246,11 @@ def latex_to_text(s: str) -> tuple[str, bool]:
                 out.append(_SYMBOLS[name])
             elif name in _SKIP_ARGS:
                 _, i = _args(s, i, _SKIP_ARGS[name])
-            elif name not in _FORMAT and m.group(1):
+            elif name in _FORMAT:
+                j = _skip_ws(s, i)
+                if name in _FORMAT_OPT and j < len(s) and s[j] == "[":  # \shortstack[c]{..}
+                    _, i = read_group(s, j, "[", "]")
+            elif m.group(1):
                 # an unknown macro (e.g. \dmodel defined in a file we do not have): its name
                 # is the best text we can give
                 out.append(name)
@@ -278,7 +343,21 @@ def _parse_cell(raw: str) -> _GridCell:
     if mr:
         rowspan = max(1, abs(int(mr.group(1))))
     text, bold = latex_to_text(inner)
-    return text, bold, colspan, rowspan
+    return spread_as_pm(text), bold, colspan, rowspan
+
+
+_NUM_TXT = r"[-+−]?\d[\d,]*(?:\.\d+)?|[-+−]?\.\d+"
+# "76.2_2.9" (std as a subscript), "88.1^±0.4", "88.1^(0.4)", "88.1_±0.4": the spread forms of
+# LaTeX cells, rewritten as the "88.1 ± 0.4" that numbers.parse_number reads.
+_SUB_SPREAD = re.compile(rf"^(?P<v>{_NUM_TXT})\s*(?:_\s*[(\[]?\s*(?:±\s*)?|\^\s*[(\[]?\s*±\s*)(?P<sp>{_NUM_TXT})\s*[)\]]?(?P<rest>\S*)$")
+
+
+def spread_as_pm(text: str) -> str:
+    """`76.2_2.9`, `88.1^±0.4` -> `76.2 ± 2.9`; any other text unchanged."""
+    m = _SUB_SPREAD.match(text.strip())
+    if not m:
+        return text
+    return f"{m.group('v')} ± {m.group('sp')}{m.group('rest')}"
 
 
 def parse_tabular(body: str, spec: str) -> tuple[list[list[_GridCell | None]], list[bool]]:
@@ -319,61 +398,139 @@ def _header_count(rows: list[list[_GridCell | None]], rule_before: list[bool]) -
     return first_numeric
 
 
+_DASHES = {"-", "--", "---", "–", "—", "n/a", "N/A", "NA", "×", "✗"}
+
+
+def _numeric(cell: _GridCell | None) -> bool:
+    return cell is not None and parse_number(cell[0])[0] is not None
+
+
+def _text(cell: _GridCell | None) -> bool:
+    return cell is not None and bool(cell[0]) and cell[0] not in _DASHES and not _numeric(cell)
+
+
+def _index_column(rows: list[list[_GridCell | None]], c: int) -> bool:
+    """A "Row"/"#" column numbering the rows 1, 2, 3, ...: an index, not a result."""
+    vals = [parse_number(r[c][0])[0] if r[c] is not None else None for r in rows]
+    return len(vals) >= 3 and vals == [float(i) for i in range(1, len(vals) + 1)]
+
+
 def grid_to_table(rows: list[list[_GridCell | None]], rule_before: list[bool], number: str,
                   caption: str) -> Table:
     n_head = _header_count(rows, rule_before)
+    # A header row after the first rule ("Training data & P & R & F1") is header too.
+    while n_head < len(rows) and not any(_numeric(c) for c in rows[n_head][1:]) \
+            and any(_text(c) for c in rows[n_head][1:]):
+        n_head += 1
     head, body = rows[:n_head], rows[n_head:]
     ncols = len(rows[0]) if rows else 0
-    # Column headers: stacked header rows; a part that spans several columns is a group (" / ").
+    data_rows = [r for r in body if any(_numeric(c) for c in r[1:])]
+    # Label columns: the first, and every next one that holds only text ("Retrieval | Model").
+    n_label = 1
+    while n_label < ncols - 1 and data_rows and not any(_numeric(r[n_label]) for r in data_rows) \
+            and any(_text(r[n_label]) for r in data_rows):
+        n_label += 1
+    skip = {c for c in range(n_label, ncols) if c == n_label and _index_column(data_rows, c)}
+
+    def owner(r: list[_GridCell | None], c: int) -> int:
+        while c > 0 and r[c] is None:
+            c -= 1
+        return c
+
+    # A column that starts no cell in any row is the tail of a \multicolumn span: not a column.
+    data_cols = [c for c in range(n_label, ncols) if c not in skip
+                 and any(r[c] is not None and r[c][0] for r in rows)]
+    # Column headers: every header level above a column, joined with " / " ("Dev / F1").
     names: list[str] = []
-    for c in range(1, ncols):
-        name, prev_group = "", False
+    for c in data_cols:
+        parts: list[str] = []
         for r in head:
-            owner = c
-            while owner > 0 and r[owner] is None:
-                owner -= 1
-            cell = r[owner]
-            if cell is None or not cell[0]:
+            o = owner(r, c)
+            cell = r[o]
+            if cell is None or not cell[0] or o + cell[2] <= c:
                 continue
-            text, span = cell[0], cell[2]
-            if owner + span <= c:
+            if o < n_label and o != c:  # a label column's header spanning into the data
                 continue
-            if not name:
-                name = text
-            else:
-                name += (" / " if prev_group else " ") + text
-            prev_group = span > 1
-        names.append(name)
+            if not parts or parts[-1] != cell[0]:
+                parts.append(cell[0])
+        names.append(clean_label(" / ".join(parts)))
     # Multirow labels (and other text) fill the rows they span; numbers are not repeated.
-    filled: list[list[tuple[str, bool] | None]] = []
+    # Label columns left of the last one are carried down when empty (a sparse first column).
+    table_rows: list[tuple[str, list[Cell | None]]] = []
     carry: dict[int, tuple[str, bool, int]] = {}
+    last_label: dict[int, str] = {}
     for r in body:
-        out_row: list[tuple[str, bool] | None] = []
+        texts: list[tuple[str, bool] | None] = []
         for c, cell in enumerate(r):
             if cell is None:
-                out_row.append(None)
+                texts.append(None)
                 continue
             text, bold, _, rowspan = cell
             if not text and c in carry and carry[c][2] > 0:
                 t, b, left = carry[c]
                 carry[c] = (t, b, left - 1)
-                out_row.append((t, b))
+                texts.append((t, b))
                 continue
             if rowspan > 1 and parse_number(text)[0] is None:
                 carry[c] = (text, bold, rowspan - 1)
             elif text:
                 carry.pop(c, None)
-            out_row.append((text, bold) if text else None)
-        filled.append(out_row)
-    table_rows: list[tuple[str, list[Cell | None]]] = []
-    for i, r in enumerate(filled):
-        label = clean_label(r[0][0]) if r and r[0] else ""
-        cells = [Cell.from_text(x[0], x[1]) if x else None for x in r[1:]]
+            texts.append((text, bold) if text else None)
+        if not any(_numeric(c) for c in r[n_label:]) and any(_text(c) for c in r[n_label:]):
+            continue  # a repeated header row inside the body ("Sentence encoder & P & R & F1")
+        parts = []
+        for c in range(n_label):
+            t = texts[c][0] if texts[c] else ""
+            if not t and c < n_label - 1:
+                t = last_label.get(c, "")
+            elif t:
+                last_label[c] = t
+                for later in range(c + 1, n_label):  # a new group resets what it covered
+                    last_label.pop(later, None)
+            if t:
+                parts.append(clean_label(t))
+        label = " / ".join(p for p in parts if p)
+        cells = [Cell.from_text(*texts[c]) if texts[c] else None for c in data_cols]
         if not label and not any(cells):
             continue
         table_rows.append((label, cells))
     return drop_empty_columns(Table(number=number, caption=caption, page=None, columns=names,
                                     rows=table_rows, source="latex"))
+
+
+def merge_tables(parts: list[Table]) -> Table:
+    """Stacked subtables of one float as one table: side by side when they share their rows
+    (each holds other columns of the same runs), one under the other otherwise."""
+    out = parts[0]
+    for t in parts[1:]:
+        keys_out = _row_keys(out)
+        keys_t = _row_keys(t)
+        if sorted(keys_out) == sorted(keys_t) and not set(t.columns) & set(out.columns):
+            index = {k: i for i, k in enumerate(keys_t)}
+            rows = []
+            for k, (lab, cells) in zip(keys_out, out.rows):
+                rows.append((lab, cells + t.rows[index[k]][1]))
+            out = Table(out.number, out.caption, out.page, out.columns + t.columns, rows, out.source)
+            continue
+        cols = list(out.columns) + [c for c in t.columns if c not in out.columns]
+        pos = {c: cols.index(c) for c in cols}
+        rows = [(lab, cells + [None] * (len(cols) - len(cells))) for lab, cells in out.rows]
+        for lab, cells in t.rows:
+            row: list[Cell | None] = [None] * len(cols)
+            for col, cell in zip(t.columns, cells):
+                row[pos[col]] = cell
+            rows.append((lab, row))
+        out = Table(out.number, out.caption, out.page, cols, rows, out.source)
+    return out
+
+
+def _row_keys(t: Table) -> list[tuple[str, int]]:
+    seen: dict[str, int] = {}
+    keys = []
+    for lab, _ in t.rows:
+        seen[lab] = seen.get(lab, 0) + 1
+        keys.append((lab, seen[lab]))
+    return keys
 
 
 _ENV_RE = re.compile(r"\\begin\{(table\*?|sidewaystable\*?|wraptable)\}")
@@ -386,27 +543,64 @@ def _find_env_end(tex: str, name: str, start: int) -> int:
 
 
 def parse_latex_tables(tex: str) -> list[Table]:
+    """Every captioned table float, numbered in caption order; stacked subtables merged."""
     tex = strip_comments(tex)
     macros = collect_macros(tex)
+    bib = bibliography(tex)
     tables: list[Table] = []
     for env in _ENV_RE.finditer(tex):
         end = _find_env_end(tex, env.group(1), env.end())
-        block = expand_macros(tex[env.end():end], macros)
+        block = render_citations(expand_macros(tex[env.end():end], macros), bib)
         cap = re.search(r"\\caption\*?\s*(?:\[[^\]]*\])?\s*\{", block)
         if not cap:
             continue  # uncaptioned floats are not numbered Tables
         caption, _ = latex_to_text(read_group(block, cap.end() - 1)[0])
         number = str(len(tables) + 1)
-        tab = _TAB_RE.search(block)
-        if not tab:
+        parts: list[Table] = []
+        pos = 0
+        while (tab := _TAB_RE.search(block, pos)) is not None:
+            name = tab.group(1)
+            n_spec = 2 if name in ("tabular*", "tabularx", "tabulary") else 1
+            spec_args, body_start = _args(block, tab.end(), n_spec)
+            body_end = _find_env_end(block, name, body_start)
+            rows, rules = parse_tabular(block[body_start:body_end], spec_args[-1])
+            part = grid_to_table(rows, rules, number, caption)
+            if part.rows:
+                parts.append(part)
+            pos = body_end + 1
+        if not parts:
             tables.append(Table(number, caption, None, [], [], "latex", image_only=True))
             continue
-        name = tab.group(1)
-        n_spec = 2 if name in ("tabular*", "tabularx", "tabulary") else 1
-        spec_args, body_start = _args(block, tab.end(), n_spec)
-        body = block[body_start:_find_env_end(block, name, body_start)]
-        rows, rules = parse_tabular(body, spec_args[-1])
-        table = grid_to_table(rows, rules, number, caption)
-        table.image_only = not table.rows
-        tables.append(table)
+        tables.append(merge_tables(parts))
     return tables
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", unicodedata.normalize("NFKC", text).lower())
+
+
+def place_on_pages(tables: list[Table], pages: list[str]) -> None:
+    """Fill each LaTeX table's `page` from the PDF's text: the page whose text holds
+    "Table N" followed by the caption's first words (either alone as a fallback)."""
+    squashed = [_squash(p or "") for p in pages]
+    for t in tables:
+        if t.page is not None:
+            continue
+        cap = _squash(t.caption)
+        found = None
+        for n in (40, 24, 12):
+            head = cap[:n]
+            if len(head) < min(n, 8):
+                continue
+            hits = [i for i, p in enumerate(squashed) if f"table{t.number}{head}" in p]
+            if not hits:
+                hits = [i for i, p in enumerate(squashed) if head in p and f"table{t.number}" in p]
+            if hits:
+                found = hits[0]
+                break
+        if found is None:  # "Table 3:" / "Table 3." as a caption start
+            rx = re.compile(rf"(?:^|\n)\s*Table\s+{re.escape(t.number)}\s*[:.]", re.I)
+            hits = [i for i, p in enumerate(pages) if rx.search(p or "")]
+            found = hits[0] if len(hits) == 1 else None
+        if found is not None:
+            t.page = found + 1
