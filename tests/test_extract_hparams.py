@@ -28,7 +28,7 @@ def test_hparams_1706():
     h = first_per_key(find_hparams(pages))
     expect = {"warmup_steps": (4000, 7), "dropout": (0.1, 8), "label_smoothing": (0.1, 8),
               "beta1": (0.9, 7), "beta2": (0.98, 7), "d_model": (512, 3), "heads": (8, 5),
-              "layers": (6, 3), "optimizer": ("Adam", 7), "d_ff": (2048, 5), "steps": (100000, 7)}
+              "layers": (6, 3), "optimizer": ("Adam", 7), "d_ff": (2048, 5), "max_steps": (100000, 7)}
     for key, (value, page) in expect.items():
         assert (h[key].value, h[key].page) == (value, page), key
     assert h["eps"].value == pytest.approx(1e-9) and h["eps"].page == 7

@@ -193,7 +193,11 @@ def _extract(pdf_path: Path | None, pages: list[str] | None, tex: str | None) ->
         except Exception as e:  # noqa: BLE001
             _warn(f"reading claims failed ({type(e).__name__}: {e})")
     hparams: list = []
-    text_pages = pages if pages else ([tex] if tex else [])
+    text_pages = pages
+    if not pages and tex:
+        from ..extract.latex_tables import latex_plain_text
+
+        text_pages = [latex_plain_text(tex)]
     if text_pages:
         try:
             from ..extract import hparams as xh

@@ -24,7 +24,7 @@ _SYMBOLS = {
     "star": "*", "ast": "*", "approx": "≈", "sim": "~", "leq": "≤", "le": "≤", "geq": "≥",
     "ge": "≥", "rightarrow": "→", "to": "→", "uparrow": "↑", "downarrow": "↓", "infty": "∞",
     "checkmark": "✓", "S": "§", "P": "¶", "ldots": "...", "dots": "...", "cdots": "...",
-    "%": "%", "&": "&", "_": "_", "#": "#", "$": "$", "{": "", "}": "",
+    "%": "%", "&": "&", "_": "_", "#": "#", "$": "$", "{": "{", "}": "}",
 }
 # Commands whose (last) argument is dropped entirely.
 _DROP_ARG = {
@@ -604,3 +604,32 @@ def place_on_pages(tables: list[Table], pages: list[str]) -> None:
             found = hits[0] if len(hits) == 1 else None
         if found is not None:
             t.page = found + 1
+
+
+_NOT_PROSE = ("verbatim", "lstlisting", "minted", "algorithm", "algorithmic", "algorithm2e", "table",
+              "table*", "figure", "figure*", "thebibliography", "tikzpicture", "wraptable", "sidewaystable")
+_HEADING = re.compile(r"\\(?:part|chapter|section|subsection|subsubsection|paragraph|subparagraph)\*?\s*(?:\[[^\]]*\])?\s*\{")
+
+
+def latex_plain_text(tex: str) -> str:
+    """The prose of a LaTeX document as plain text (paragraphs kept), for the sentence-level
+    readers: macros expanded, math as text (`5·10^-2`), listings, floats and the bibliography left out."""
+    tex = strip_comments(tex)
+    macros = collect_macros(tex)
+    begin = tex.find("\\begin{document}")
+    end = tex.rfind("\\end{document}")
+    body = tex[begin + len("\\begin{document}") if begin >= 0 else 0:end if end > begin else len(tex)]
+    for env in _NOT_PROSE:
+        body = re.sub(r"\\begin\{" + re.escape(env) + r"\}.*?\\end\{" + re.escape(env) + r"\}", "\n\n", body, flags=re.S)
+    body = expand_macros(body, macros)
+    out: list[str] = []
+    pos = 0
+    for m in _HEADING.finditer(body):  # a heading ends the sentence before it
+        title, after = read_group(body, m.end() - 1)
+        out.append(body[pos:m.start()])
+        out.append("\n\n" + title + ".\n\n")
+        pos = after
+    out.append(body[pos:])
+    body = "".join(out).replace("\\item", "\n\n")
+    paras = [latex_to_text(p)[0] for p in re.split(r"\n\s*\n", body)]
+    return "\n\n".join(p for p in paras if p)
