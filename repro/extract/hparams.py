@@ -141,6 +141,18 @@ def _looks_like_code(sentence: str) -> bool:
     return len(_CODE_RE.findall(sentence)) >= 2
 
 
+# Prompts, generated plans and instructions to annotators: lines that give orders ("• Use the Adam
+# optimizer", "– Train for 100,000 steps") or talk to "you". A paper states its own settings.
+_ORDER = re.compile(r"^\s*(?:[•◦▪\-–—*]|\d+[.)])?\s*(?:Use|Train|Set|Implement|Form|Apply|Increase|Decrease|"
+                    r"Average|Ensure|Make|Write|Create|Load|Initiali[sz]e|Run|Compute|Define|Add|Choose|Save|"
+                    r"Evaluate|Return|Call|Do not|Don't)\b", re.M)
+_YOU = re.compile(r"\byour?\b", re.I)
+
+
+def _instructions(page_text: str) -> bool:
+    return len(_ORDER.findall(page_text)) >= 5 or len(_YOU.findall(page_text)) >= 5
+
+
 def _sentences(page_text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", page_text)  # ligatures: "ﬁts" -> "fits"
     text = re.sub(r"-\n(?=[a-z])", "", text)  # re-join hyphenated line breaks
@@ -163,6 +175,8 @@ def find_hparams(pages: list[str]) -> list[Hparam]:
         found.append(Hparam(key, value, sentence, page_no))
 
     for page_no, text in enumerate(pages, start=1):
+        if _instructions(text or ""):
+            continue
         for sentence in _sentences(text or ""):
             if len(sentence) > 600 or _looks_like_code(sentence):
                 continue  # a table or equation block flattened into one "sentence", or a listing
