@@ -24,7 +24,7 @@ _REMOVE = re.compile(r"^\s*(?:(?:w/o|without|no|minus|remove)\b|[-−–](?=\s*\
 _ADD = re.compile(r"^\s*(?:\+|w/(?!o)|(?:with|plus|add)\b)\s*(?P<x>\S.*)$", re.I)
 _ONLY = re.compile(r"^\s*(?:only\s+(?P<a>\S.*)|(?P<b>\S.*?)[-\s]only)\s*$", re.I)
 _STRONG_CUE = re.compile(r"\bablat", re.I)
-_WEAK_CUE = re.compile(r"\bdifferent\s+(?!methods?\b|models?\b|baselines?\b|approaches\b|systems\b|datasets?\b)\w+"
+_WEAK_CUE = re.compile(r"\bdifferent\s+(?!(?:methods?|models?|baselines?|approaches|systems|datasets?|from|than|to|in|for|on|at|with|across)\b)\w+"
                        r"|\b(?:effect|impact|influence|contribution)s? of\b|\bvarying\b|\bvariants?\b|"
                        r"\bvariations?\b|\bsensitivity\b|\bcomponents?\b", re.I)
 _LOWER_BETTER = re.compile(r"↓|\b(?:loss|error|err|ppl|perplexity|mse|mae|rmse|wer|cer|fid|time|latency)\b", re.I)
@@ -131,10 +131,10 @@ def _is_ablation(table: Table) -> tuple[bool, set[int], int | None]:
     return True, set(), _reference_row(table, changes, set())
 
 
-def _describe(label: str) -> dict:
+def _describe(label: str, reference: str | None) -> dict:
     ch = change_of(label)
     if ch is None:
-        return {"changes": label}
+        return {"changes": f"{reference} -> {label}" if reference else label}
     kind, what = ch
     return {{"remove": "removes", "add": "adds", "only": "keeps only"}[kind]: what}
 
@@ -191,7 +191,7 @@ def _plan(table: Table) -> tuple[list[_RowPlan], set[int], int | None]:
             name, k = f"{base}-{k}", k + 1
         used.add(name)
         if not settings:
-            settings = _describe(lab)
+            settings = _describe(lab, table.rows[ref][0] if ref is not None else None)
         desc = lab + (": " + ", ".join(f"{c}={v}" for c, v in settings.items()) if settings else "")
         plans.append(_RowPlan(lab, name, settings, desc))
     return plans, setting_cols, ref
