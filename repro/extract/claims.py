@@ -124,7 +124,10 @@ def _is_ablation(table: Table) -> tuple[bool, set[int], int | None]:
     named_ref = any(_REFERENCE.search(lab) for lab, _ in table.rows)
     strong = bool(_STRONG_CUE.search(table.caption))
     weak = bool(_WEAK_CUE.search(table.caption))
-    shape = n_changes >= 2 or (n_changes >= 1 and named_ref)
+    labels_ = [lab for lab, _ in table.rows]
+    # "default" names a setting, so a default row and rows that change one value are a sweep
+    sweep = any(re.search(r"\bdefault\b", lab, re.I) for lab in labels_) and _one_factor_pairs(labels_) >= 1
+    shape = n_changes >= 2 or (n_changes >= 1 and named_ref) or sweep
     if not (shape or strong or (weak and (named_ref or repeated or n_changes or _one_factor_pairs(
             [lab for lab, _ in table.rows]) >= max(1, n // 3)))):
         return False, set(), None
