@@ -206,3 +206,12 @@ def test_latex_sources_of_the_fixture_papers():
     assert "Jiang et al. (2019) (rerun)" in dict(deepsphere["6"].rows)
     imputing = tables("2005.12359")
     assert len(imputing) == 7 and dict(imputing["1"].rows)["GP-PoM / DeepSig"][0].spread == 0.671
+
+
+def test_negative_multirow_and_siunitx_units():
+    (t,) = tables_from_latex(r"""\begin{table}\caption{Sizes.}\begin{tabular}{llS}\toprule
+    Group & Model & {Params} \\ \midrule
+     & A & 1400\,k \\
+    \multirow{-2}{*}{Small} & B & 12\,M \\
+    \bottomrule\end{tabular}\end{table}""")
+    assert [(lab, cells[0].value) for lab, cells in t.rows] == [("Small / A", 1.4e6), ("Small / B", 1.2e7)]

@@ -284,6 +284,7 @@ def latex_to_text(s: str) -> tuple[str, bool]:
             i += 1
     text = re.sub(r"\s+", " ", "".join(out)).strip()
     text = re.sub(r"(?<=[\d)])\s*([·×])\s*(?=\d)", r"\1", text)  # "1.0 · 10^20" -> "1.0·10^20"
+    text = re.sub(r"(?<=\d) (?=[kKMBG]$)", "", text)  # siunitx-style "1400\,k" -> "1400k"
     return text, bold
 
 
@@ -341,7 +342,8 @@ def _parse_cell(raw: str) -> _GridCell:
     inner = raw
     mr = re.search(r"\\multirow\s*(?:\[[^\]]*\])?\s*\{(-?\d+)\}", raw)
     if mr:
-        rowspan = max(1, abs(int(mr.group(1))))
+        n = int(mr.group(1))
+        rowspan = n if n < -1 else max(1, n)  # \multirow{-3}: the text sits in the span's last row
     text, bold = latex_to_text(inner)
     return spread_as_pm(text), bold, colspan, rowspan
 
@@ -422,7 +424,14 @@ def grid_to_table(rows: list[list[_GridCell | None]], rule_before: list[bool], n
     while n_head < len(rows) and not any(_numeric(c) for c in rows[n_head][1:]) \
             and any(_text(c) for c in rows[n_head][1:]):
         n_head += 1
-    head, body = rows[:n_head], rows[n_head:]
+    head, body = rows[:n_head], [list(r) for r in rows[n_head:]]
+    for i, r in enumerate(body):  # \multirow{-n}: fill the rows above, as a plain multirow would
+        for c, cell in enumerate(r):
+            if cell is not None and cell[3] < 0:
+                for k in range(max(0, i + cell[3] + 1), i):
+                    if body[k][c] is not None and not body[k][c][0]:
+                        body[k][c] = (cell[0], cell[1], 1, 1)
+                r[c] = (cell[0], cell[1], cell[2], 1)
     ncols = len(rows[0]) if rows else 0
     data_rows = [r for r in body if any(_numeric(c) for c in r[1:])]
     # Label columns: the first, and every next one that holds only text ("Retrieval | Model").
