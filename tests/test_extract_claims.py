@@ -122,3 +122,13 @@ def test_ablation_tables_of_the_fixture_papers_truth_shapes():
                 assert list(rows)[ref] == want, (truth.parent.name, spec["table"])
                 n += 1
     assert n == 7
+
+
+def test_a_row_that_sets_one_hyperparameter_becomes_a_model_setting():
+    t = _table({"default": [25.8], "dropout = 0.3": [25.1], "dropout = 0.0": [24.6]}, ["BLEU"],
+               caption="Effect of dropout.")
+    abl = _configs(t)
+    assert abl["dropout-0-3"]["paper_settings"] == {"dropout": 0.3}
+    from repro.scaffold import toy_settings
+
+    assert toy_settings(abl["dropout-0-0"]["paper_settings"]) == {"dropout": 0.0}

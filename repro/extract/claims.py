@@ -134,7 +134,14 @@ def _is_ablation(table: Table) -> tuple[bool, set[int], int | None]:
     return True, set(), _reference_row(table, changes, set())
 
 
+_SETTING = re.compile(r"^\s*(?P<k>[^\W\d][\w\s.-]{0,30}?)\s*(?:=|:)\s*(?P<v>[-+]?\d*\.?\d+(?:e[-+]?\d+)?)\s*$", re.I)
+
+
 def _describe(label: str, reference: str | None) -> dict:
+    m = _SETTING.match(label)
+    if m:  # "dropout = 0.3", "h: 4": the setting itself, a key the scaffold's model may take
+        v = float(m.group("v"))
+        return {m.group("k").strip(): int(v) if v.is_integer() and "." not in m.group("v") else v}
     ch = change_of(label)
     if ch is None:
         return {"changes": f"{reference} -> {label}" if reference else label}
