@@ -215,3 +215,23 @@ def test_negative_multirow_and_siunitx_units():
     \multirow{-2}{*}{Small} & B & 12\,M \\
     \bottomrule\end{tabular}\end{table}""")
     assert [(lab, cells[0].value) for lab, cells in t.rows] == [("Small / A", 1.4e6), ("Small / B", 1.2e7)]
+
+
+def test_longtable_is_a_table_with_its_repeated_head_read_once():
+    tables = tables_from_latex(r"""
+\begin{table}\caption{First.}\begin{tabular}{lc} Model & Acc \\ A & 1.5 \\\end{tabular}\end{table}
+\begin{longtable}{lcc}
+\caption{All runs.}\label{t:all} \\
+\toprule Model & Acc & F1 \\ \midrule
+\endfirsthead
+\toprule Model & Acc & F1 \\ \midrule
+\endhead
+\bottomrule \multicolumn{3}{r}{continued} \\
+\endfoot
+\endlastfoot
+Base & 80.1 & 70.2 \\
+Ours & 82.3 & 71.0 \\
+\end{longtable}""")
+    t = tables[1]
+    assert (t.number, t.caption, t.columns) == ("2", "All runs.", ["Acc", "F1"])
+    assert [(lab, [c.value for c in cells]) for lab, cells in t.rows] == [("Base", [80.1, 70.2]), ("Ours", [82.3, 71.0])]

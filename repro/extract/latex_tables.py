@@ -542,7 +542,17 @@ def _row_keys(t: Table) -> list[tuple[str, int]]:
     return keys
 
 
-_ENV_RE = re.compile(r"\\begin\{(table\*?|sidewaystable\*?|wraptable)\}")
+_ENV_RE = re.compile(r"\\begin\{(table\*?|sidewaystable\*?|wraptable|longtable)\}")
+
+
+def _longtable_body(body: str) -> str:
+    """A longtable's rows once: its first head and its body, without the repeated head and feet."""
+    marks = list(re.finditer(r"\\end(firsthead|head|foot|lastfoot)\b", body))
+    if not marks:
+        return body
+    first = next((m for m in marks if m.group(1) == "firsthead"), None) or marks[0]
+    head = body[:first.start()]
+    return head + "\\\\" + body[marks[-1].end():]
 _TAB_RE = re.compile(r"\\begin\{(tabular\*?|tabularx|tabulary|longtable)\}")
 
 
@@ -557,14 +567,27 @@ def parse_latex_tables(tex: str) -> list[Table]:
     macros = collect_macros(tex)
     bib = bibliography(tex)
     tables: list[Table] = []
+    last_end = 0
     for env in _ENV_RE.finditer(tex):
-        end = _find_env_end(tex, env.group(1), env.end())
+        if env.start() < last_end:
+            continue  # inside the float just read
+        end = last_end = _find_env_end(tex, env.group(1), env.end())
         block = render_citations(expand_macros(tex[env.end():end], macros), bib)
         cap = re.search(r"\\caption\*?\s*(?:\[[^\]]*\])?\s*\{", block)
         if not cap:
             continue  # uncaptioned floats are not numbered Tables
-        caption, _ = latex_to_text(read_group(block, cap.end() - 1)[0])
+        cap_text, cap_end = read_group(block, cap.end() - 1)
+        caption = latex_to_text(cap_text)[0]
         number = str(len(tables) + 1)
+        if env.group(1) == "longtable":  # a table that is its own float: caption row and repeats out
+            spec_args, body_start = _args(block, 0, 1)
+            body = block[body_start:cap.start()] + block[cap_end:]
+            body = _longtable_body(body)
+            rows, rules = parse_tabular(body, spec_args[-1])
+            table = grid_to_table(rows, rules, number, caption)
+            table.image_only = not table.rows
+            tables.append(table)
+            continue
         parts: list[Table] = []
         pos = 0
         while (tab := _TAB_RE.search(block, pos)) is not None:
