@@ -235,3 +235,21 @@ Ours & 82.3 & 71.0 \\
     t = tables[1]
     assert (t.number, t.caption, t.columns) == ("2", "All runs.", ["Acc", "F1"])
     assert [(lab, [c.value for c in cells]) for lab, cells in t.rows] == [("Base", [80.1, 70.2]), ("Ours", [82.3, 71.0])]
+
+
+def test_macros_with_arguments_rules_with_widths_and_small_print():
+    (t,) = tables_from_latex(r"""
+\newcommand{\std}[1]{\scriptsize{$\pm$#1}}
+\newcommand{\best}[2][red]{\textcolor{#1}{\textbf{#2}}}
+\def\name#1{\textsc{#1}}
+\begin{table}\caption{Std as a macro.}
+\begin{tabular}{lcc}\toprule[1.5pt]
+Method & Acc. & F1 \\ \midrule[0.8pt]
+\multirow{2}{*}{\rotatebox{90}{\name{Base}}} & 88.1\std{0.4} & 70.2\textsuperscript{*} \\
+ & \best{90.3} & 71.0\textsubscript{0.5} \\
+\bottomrule[1.5pt]
+\end{tabular}\end{table}""")
+    assert t.columns == ["Acc.", "F1"]
+    rows = [(lab, [(c.value, c.spread, c.bold) for c in cells]) for lab, cells in t.rows]
+    assert rows == [("Base", [(88.1, 0.4, False), (70.2, None, False)]),
+                    ("Base", [(90.3, None, True), (71.0, 0.5, False)])]

@@ -49,9 +49,10 @@ _FORMAT = {
 # Format commands that may take an [option] before their content.
 _FORMAT_OPT = {"shortstack", "makecell", "makebox", "mbox", "num", "textcolor"}
 # Commands whose first N arguments are sizes/options, followed by the content.
-_SKIP_ARGS = {"resizebox": 2, "scalebox": 1, "adjustbox": 1, "parbox": 1, "raisebox": 1}
+_SKIP_ARGS = {"resizebox": 2, "scalebox": 1, "adjustbox": 1, "parbox": 1, "raisebox": 1, "rotatebox": 1,
+              "fontsize": 2}
 _RULES = re.compile(
-    r"\\(?:hline|toprule|midrule|bottomrule|specialrule\s*\{[^}]*\}\s*\{[^}]*\}\s*\{[^}]*\}"
+    r"\\(?:(?:hline|toprule|midrule|bottomrule)(?:\s*\[[^\]]*\])?|hhline\s*\{[^}]*\}|specialrule\s*\{[^}]*\}\s*\{[^}]*\}\s*\{[^}]*\}"
     r"|cmidrule\s*(?:\([^)]*\))?\s*\{[^}]*\}|cline\s*\{[^}]*\}|addlinespace(?:\s*\[[^\]]*\])?"
     r"|hdashline(?:\s*\[[^\]]*\])?|Xhline\s*\{[^}]*\}|noalign\s*\{[^}]*\}"
     r"|arrayrulecolor\s*(?:\[[^\]]*\])?\s*\{[^}]*\}|rowcolors?\s*(?:\[[^\]]*\])?(?:\s*\{[^}]*\})+)"
@@ -107,18 +108,61 @@ def strip_comments(tex: str) -> str:
     return re.sub(r"(?<!\\)%.*", "", tex)
 
 
-def collect_macros(tex: str) -> dict[str, str]:
-    """Argument-free \\newcommand / \\def macros, so `\\dmodel` becomes `d_{\\text{model}}`."""
-    macros: dict[str, str] = {}
-    for m in re.finditer(r"\\(?:re|provide)?newcommand\*?\s*\{?\\([A-Za-z]+)\}?\s*(\[\d\])?", tex):
-        if m.group(2):
-            continue
-        i = _skip_ws(tex, m.end())
+_Macro = tuple[int, "str | None", str]  # number of arguments, default of an optional first one, body
+
+
+def collect_macros(tex: str) -> dict[str, _Macro]:
+    """\\newcommand / \\def macros, so `\\dmodel` becomes `d_{\\text{model}}` and
+    `\\std{0.4}` (`\\newcommand{\\std}[1]{$\\pm$#1}`) becomes `$\\pm$0.4`."""
+    macros: dict[str, _Macro] = {}
+    for m in re.finditer(r"\\(?:re|provide)?newcommand\*?\s*\{?\\([A-Za-z]+)\}?\s*(?:\[(\d)\])?\s*", tex):
+        i = m.end()
+        default = None
+        if m.group(2) and i < len(tex) and tex[i] == "[":
+            default, i = read_group(tex, i, "[", "]")
+            i = _skip_ws(tex, i)
         if i < len(tex) and tex[i] == "{":
-            macros[m.group(1)] = read_group(tex, i)[0]
-    for m in re.finditer(r"\\def\s*\\([A-Za-z]+)\s*\{", tex):
-        macros[m.group(1)] = read_group(tex, m.end() - 1)[0]
+            macros[m.group(1)] = (int(m.group(2) or 0), default, read_group(tex, i)[0])
+    for m in re.finditer(r"\\def\s*\\([A-Za-z]+)\s*((?:#\d)*)\s*\{", tex):
+        macros[m.group(1)] = (len(m.group(2)) // 2, None, read_group(tex, m.end() - 1)[0])
     return macros
+
+
+def expand_macros(s: str, macros: dict[str, _Macro]) -> str:
+    if not macros:
+        return s
+    rx = re.compile(r"\\(" + "|".join(sorted(map(re.escape, macros), key=len, reverse=True)) + r")(?![A-Za-z])")
+
+    def once(text: str) -> str:
+        out, pos = [], 0
+        for m in rx.finditer(text):
+            if m.start() < pos:
+                continue  # inside the arguments of the macro just expanded
+            nargs, default, body = macros[m.group(1)]
+            i, args = m.end(), []
+            if nargs and default is not None:
+                j = _skip_ws(text, i)
+                if j < len(text) and text[j] == "[":
+                    opt, i = read_group(text, j, "[", "]")
+                    args.append(opt)
+                else:
+                    args.append(default)
+            if len(args) < nargs:
+                more, i = _args(text, i, nargs - len(args), optional=False)
+                args += more
+            for k, a in enumerate(args, start=1):
+                body = body.replace(f"#{k}", a)
+            out.append(text[pos:m.start()] + body)
+            pos = i
+        out.append(text[pos:])
+        return "".join(out)
+
+    for _ in range(5):  # macros may use macros; bounded so a recursive one cannot hang us
+        new = once(s)
+        if new == s or len(new) > 4 * len(s) + 10_000:
+            break
+        s = new
+    return s
 
 
 _CITE_CMD = re.compile(r"\\(cite|citet|citep|citealp|citealt|citeauthor|citeyear|parencite|textcite)\*?\s*"
@@ -176,18 +220,6 @@ def render_citations(s: str, bib: dict[str, tuple[str, str, int]]) -> str:
     return _CITE_CMD.sub(one, s)
 
 
-def expand_macros(s: str, macros: dict[str, str]) -> str:
-    if not macros:
-        return s
-    rx = re.compile(r"\\(" + "|".join(sorted(map(re.escape, macros), key=len, reverse=True)) + r")(?![A-Za-z])")
-    for _ in range(5):  # macros may use macros; bounded so a recursive one cannot hang us
-        new = rx.sub(lambda m: macros[m.group(1)], s)
-        if new == s:
-            break
-        s = new
-    return s
-
-
 def latex_to_text(s: str) -> tuple[str, bool]:
     """Plain text of a LaTeX fragment and whether it is set in bold."""
     bold = False
@@ -227,6 +259,10 @@ def latex_to_text(s: str) -> tuple[str, bool]:
                 t, b = latex_to_text(args[2])
                 out.append(t)
                 bold = bold or b
+            elif name in ("textsuperscript", "textsubscript"):  # as `^{..}` / `_{..}` in math
+                args, i = _args(s, i, 1)
+                t, _ = latex_to_text(args[0])
+                out.append(("^" if name == "textsuperscript" else "_") + t.strip())
             elif name == "rule":
                 _, i = _args(s, i, 2)
             elif name == "textcolor":
