@@ -122,3 +122,19 @@ def test_hparams_of_the_fixture_papers():
     assert total >= 30 and found / total >= 0.7, (found, total)  # misses: paper-specific names (margin, λ)
     plans = find_hparams(pdf_pages(root / "2504.17192" / "paper.pdf"))  # prompts and generated plans only
     assert len(plans) <= 1
+
+
+def test_hyperparameter_tables():
+    from repro.extract.hparams import from_tables
+    from repro.extract.tables import tables_from_latex
+
+    tables = tables_from_latex(r"""\begin{table}\caption{Hyperparameters.}
+    \begin{tabular}{lcc}\toprule Hyperparameter & GLUE & SQuAD \\ \midrule
+    Learning rate & $\{1, 2, 3\} \times 10^{-5}$ & 3e-5 \\ Batch size & 32 & 48 \\ Optimizer & AdamW & AdamW \\
+    \# Epochs & 3 & 2 \\ Warm-up & 10\% & 10\% \\ \bottomrule\end{tabular}\end{table}""")
+    got = {(h.key, h.value) for h in from_tables(tables)}
+    assert {("learning_rate", 3e-5), ("batch_size", 32), ("batch_size", 48), ("optimizer", "AdamW"),
+            ("epochs", 3), ("epochs", 2)} <= got
+    assert not any(k == "warmup_steps" for k, _ in got)  # "10%" is not a number of steps
+    h = next(h for h in from_tables(tables) if h.key == "batch_size")
+    assert h.sentence == "Table 1 (GLUE): Batch size = 32"

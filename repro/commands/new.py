@@ -203,6 +203,8 @@ def _extract(pdf_path: Path | None, pages: list[str] | None, tex: str | None) ->
             from ..extract import hparams as xh
 
             hparams = list(xh.find_hparams(text_pages))
+            seen = {(h.key, str(h.value)) for h in hparams}
+            hparams += [h for h in xh.from_tables(tables) if (h.key, str(h.value)) not in seen]
             if not pages:  # LaTeX has no pages
                 hparams = [dataclasses.replace(h, page=None) for h in hparams]
         except ImportError as e:

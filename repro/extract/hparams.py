@@ -203,6 +203,51 @@ def find_hparams(pages: list[str]) -> list[Hparam]:
     return found
 
 
+# Row labels of a hyperparameter table ("Learning rate | 3e-4") -> key.
+_TABLE_NAMES: list[tuple[str, re.Pattern]] = [(k, re.compile(rx, re.I)) for k, rx in (
+    ("learning_rate", r"^(?:(?:peak|initial|base|max(?:imum)?)\s+)?(?:learning[- ]rate|lr)$"),
+    ("batch_size", r"^(?:(?:training|train|global|effective)\s+)?batch[- ]?size$"),
+    ("epochs", r"^(?:#|number of|num\.?|training|max(?:imum)?)?\s*(?:training\s+)?epochs?$"),
+    ("max_steps", r"^(?:#|number of|num\.?|training|total|max(?:imum)?)?\s*(?:training\s+)?(?:steps|iterations|updates)$"),
+    ("warmup_steps", r"^(?:#\s*)?warm-?up(?:\s+steps)?$"),
+    ("weight_decay", r"^weight[- ]decay$"),
+    ("dropout", r"^(?:(?:attention|hidden|residual)\s+)?dropout(?:\s+(?:rate|probability))?$"),
+    ("label_smoothing", r"^label[- ]smoothing$"),
+    ("optimizer", r"^optimi[sz]er$"),
+    ("momentum", r"^momentum$"),
+    ("layers", r"^(?:#|number of|num\.?)?\s*(?:transformer\s+|encoder\s+|hidden\s+)?layers$"),
+    ("hidden_size", r"^(?:hidden|model|embedding)\s+(?:size|dim(?:ension)?)$|^d_?model$"),
+    ("heads", r"^(?:#|number of|num\.?)?\s*(?:attention\s+)?heads$"),
+    ("seq_len", r"^(?:max(?:imum)?\s+)?(?:sequence|context|input)\s+length$"),
+)]
+
+
+def from_tables(tables: list) -> list[Hparam]:
+    """Settings listed in tables ("Hyperparameter | Value"): one per labelled row and column."""
+    found: list[Hparam] = []
+    seen: set[tuple[str, object]] = set()
+    for t in tables:
+        for label, cells in t.rows:
+            name = re.sub(r"\s+", " ", re.sub(r"[()\[\]:]", " ", label)).strip()
+            key = next((k for k, rx in _TABLE_NAMES if rx.match(name)), None)
+            if key is None:
+                continue
+            for col, cell in zip(t.columns, cells):
+                if cell is None or not cell.text.strip():
+                    continue
+                if key == "optimizer":
+                    m = re.search(_OPT, cell.text, re.I)
+                    value = m.group(1) if m else None
+                else:
+                    m = re.fullmatch(_SCI, cell.text.strip())
+                    value = _number(m.group(1), key) if m else None
+                if value is None or (key, value) in seen:
+                    continue
+                seen.add((key, value))
+                found.append(Hparam(key, value, f"Table {t.number} ({col}): {label} = {cell.text}", t.page))
+    return found
+
+
 def first_per_key(hparams: list[Hparam]) -> dict[str, Hparam]:
     """The first mention of each key (papers state the base setting before variants)."""
     out: dict[str, Hparam] = {}

@@ -499,6 +499,7 @@ def grid_to_table(rows: list[list[_GridCell | None]], rule_before: list[bool], n
             if not parts or parts[-1] != cell[0]:
                 parts.append(cell[0])
         names.append(clean_label(" / ".join(parts)))
+    header_texts = {cell[0] for r in head for cell in r if cell is not None and cell[0]}
     # Multirow labels (and other text) fill the rows they span; numbers are not repeated.
     # Label columns left of the last one are carried down when empty (a sparse first column).
     table_rows: list[tuple[str, list[Cell | None]]] = []
@@ -521,7 +522,9 @@ def grid_to_table(rows: list[list[_GridCell | None]], rule_before: list[bool], n
             elif text:
                 carry.pop(c, None)
             texts.append((text, bold) if text else None)
-        if not any(_numeric(c) for c in r[n_label:]) and any(_text(c) for c in r[n_label:]):
+        texts_here = [c[0] for c in r[n_label:] if _text(c)]
+        if texts_here and not any(_numeric(c) for c in r[n_label:]) \
+                and 2 * sum(t in header_texts for t in texts_here) >= len(texts_here):
             continue  # a repeated header row inside the body ("Sentence encoder & P & R & F1")
         parts = []
         for c in range(n_label):
