@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from repro.extract.claims import ablation_configs
 from repro.extract.tables import Cell, accuracy, tables_from_latex
 
 PAPER = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "papers" / "1706.03762"
@@ -253,3 +254,17 @@ Method & Acc. & F1 \\ \midrule[0.8pt]
     rows = [(lab, [(c.value, c.spread, c.bold) for c in cells]) for lab, cells in t.rows]
     assert rows == [("Base", [(88.1, 0.4, False), (70.2, None, False)]),
                     ("Base", [(90.3, None, True), (71.0, 0.5, False)])]
+
+
+def test_side_by_side_tables_in_minipages_are_two_tables():
+    tables = tables_from_latex(r"""
+\begin{table}
+\begin{minipage}{0.48\linewidth}\caption{Main results.}
+\begin{tabular}{lc} Model & Acc \\ Ours & 90.3 \\ \end{tabular}\end{minipage}\hfill
+\begin{minipage}{0.48\linewidth}\caption{Ablation.}
+\begin{tabular}{lc} Model & Acc \\ Full model & 90.3 \\ w/o X & 85.0 \\ \end{tabular}\end{minipage}
+\end{table}
+\begin{table}\caption{Later.}\begin{tabular}{lc} A & 1.5 \\ \end{tabular}\end{table}""")
+    assert [(t.number, t.caption, len(t.rows)) for t in tables] == [
+        ("1", "Main results.", 1), ("2", "Ablation.", 2), ("3", "Later.", 1)]
+    assert ablation_configs(tables).keys() == {"w-o-x"}

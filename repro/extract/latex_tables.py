@@ -627,23 +627,61 @@ def parse_latex_tables(tex: str) -> list[Table]:
             table.image_only = not table.rows
             tables.append(table)
             continue
-        parts: list[Table] = []
-        pos = 0
-        while (tab := _TAB_RE.search(block, pos)) is not None:
-            name = tab.group(1)
-            n_spec = 2 if name in ("tabular*", "tabularx", "tabulary") else 1
-            spec_args, body_start = _args(block, tab.end(), n_spec)
-            body_end = _find_env_end(block, name, body_start)
-            rows, rules = parse_tabular(block[body_start:body_end], spec_args[-1])
-            part = grid_to_table(rows, rules, number, caption)
-            if part.rows:
-                parts.append(part)
-            pos = body_end + 1
-        if not parts:
-            tables.append(Table(number, caption, None, [], [], "latex", image_only=True))
-            continue
-        tables.append(merge_tables(parts))
+        for caption_, part in _captioned_parts(block):
+            tables.append(_tabulars_to_table(part, str(len(tables) + 1), latex_to_text(caption_)[0]))
     return tables
+
+
+_CAPTION = re.compile(r"\\caption\*?\s*(?:\[[^\]]*\])?\s*\{")
+
+
+def _captioned_parts(block: str) -> list[tuple[str, str]]:
+    """(caption, text) of each numbered table in one float: one, or one per minipage that has
+    its own caption (tables side by side). Captions of subtables are sub-captions."""
+    block = re.sub(r"\\begin\{sub(?:table|figure)\}.*?\\end\{sub(?:table|figure)\}",
+                   lambda m: m.group(0).replace("\\caption", "\\subcaption"), block, flags=re.S)
+    caps = list(_CAPTION.finditer(block))
+    if not caps:
+        return []
+    if len(caps) > 1:
+        parts: list[tuple[int, str, str]] = []
+        used: list[tuple[int, int]] = []
+        for mp in re.finditer(r"\\begin\{minipage\}", block):
+            if used and mp.start() < used[-1][1]:
+                continue
+            end = _find_env_end(block, "minipage", mp.end())
+            inner = block[mp.end():end]
+            cap = _CAPTION.search(inner)
+            if cap and _TAB_RE.search(inner):
+                parts.append((mp.start(), read_group(inner, cap.end() - 1)[0], inner))
+                used.append((mp.start(), end))
+        if parts:
+            outside = "".join(block[a:b] for a, b in zip([0] + [e for _, e in used], [s for s, _ in used] + [len(block)]))
+            free = [c for c in caps if not any(a <= c.start() < b for a, b in used)]
+            if free and _TAB_RE.search(outside):
+                cap_text = read_group(block, free[0].end() - 1)[0]
+                parts.append((free[0].start(), cap_text, outside))
+            return [(c, t) for _, c, t in sorted(parts)]
+    return [(read_group(block, caps[0].end() - 1)[0], block)]
+
+
+def _tabulars_to_table(block: str, number: str, caption: str) -> Table:
+    """Every tabular of a float's text as one table (stacked subtables merged)."""
+    parts: list[Table] = []
+    pos = 0
+    while (tab := _TAB_RE.search(block, pos)) is not None:
+        name = tab.group(1)
+        n_spec = 2 if name in ("tabular*", "tabularx", "tabulary") else 1
+        spec_args, body_start = _args(block, tab.end(), n_spec)
+        body_end = _find_env_end(block, name, body_start)
+        rows, rules = parse_tabular(block[body_start:body_end], spec_args[-1])
+        part = grid_to_table(rows, rules, number, caption)
+        if part.rows:
+            parts.append(part)
+        pos = body_end + 1
+    if not parts:
+        return Table(number, caption, None, [], [], "latex", image_only=True)
+    return merge_tables(parts)
 
 
 def _squash(text: str) -> str:
