@@ -268,3 +268,12 @@ def test_side_by_side_tables_in_minipages_are_two_tables():
     assert [(t.number, t.caption, len(t.rows)) for t in tables] == [
         ("1", "Main results.", 1), ("2", "Ablation.", 2), ("3", "Later.", 1)]
     assert ablation_configs(tables).keys() == {"w-o-x"}
+
+
+def test_a_table_numbered_otherwise_in_print_is_found_by_its_caption():
+    from repro.extract.latex_tables import place_on_pages
+
+    tables = tables_from_latex(r"""\begin{table}\caption{Hyperparameters of every model we trained.}
+    \begin{tabular}{lc} Learning rate & 0.1 \\ \end{tabular}\end{table}""")
+    place_on_pages(tables, ["Intro.", "Table A1: Hyperparameters of every model we trained.\nLearning rate 0.1"])
+    assert tables[0].page == 2

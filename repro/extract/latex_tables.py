@@ -707,6 +707,9 @@ def place_on_pages(tables: list[Table], pages: list[str]) -> None:
             if hits:
                 found = hits[0]
                 break
+        if found is None and len(cap) >= 24:  # numbered otherwise in print ("Table A1"): the caption alone
+            hits = [i for i, p in enumerate(squashed) if cap[:40] in p]
+            found = hits[0] if len(hits) == 1 else None
         if found is None:  # "Table 3:" / "Table 3." as a caption start
             rx = re.compile(rf"(?:^|\n)\s*Table\s+{re.escape(t.number)}\s*[:.]", re.I)
             hits = [i for i, p in enumerate(pages) if rx.search(p or "")]
