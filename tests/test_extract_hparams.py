@@ -138,3 +138,10 @@ def test_hyperparameter_tables():
     assert not any(k == "warmup_steps" for k, _ in got)  # "10%" is not a number of steps
     h = next(h for h in from_tables(tables) if h.key == "batch_size")
     assert h.sentence == "Table 1 (GLUE): Batch size = 32"
+
+
+def test_grids_written_out_in_words():
+    got = _got("We tried learning rates of 1e-5, 2e-5 and 3e-5.", "The batch size is chosen from 16, 32, or 64.",
+               "We use a learning rate of 1e-4 and 3 epochs.")
+    assert got["learning_rate"] == [[1e-5, 2e-5, 3e-5], pytest.approx(1e-4)]
+    assert got["batch_size"] == [[16, 32, 64]]

@@ -132,7 +132,11 @@ _GRID_KEYS = {"learning rate": "learning_rate", "batch size": "batch_size", "dro
               "weight decay": "weight_decay", "epochs": "epochs", "warm-?up steps": "warmup_steps"}
 _GRID_RE = re.compile(
     r"(?P<name>" + "|".join(_GRID_KEYS) + r")s?\b[^.{\[]{0,40}?[{\[]\s*(?P<vals>(?:" + _SCI[1:-1]
-    + r")(?:\s*,\s*(?:" + _SCI[1:-1] + r"))+)\s*[}\]]", re.I)
+    + r")(?:\s*,\s*(?:" + _SCI[1:-1] + r"))+)\s*[}\]]"
+    # "learning rates of 1e-5, 2e-5 and 3e-5", "searched over 16, 32, or 64": a grid written out
+    r"|(?P<name2>" + "|".join(_GRID_KEYS) + r")(?:s\s+(?:of|in|from|among|over)|\s+(?:(?:is|are|was|were|chosen|selected|tuned|searched|swept|varied|picked|taken)\s+){0,3}(?:in|from|among|over))\s+"
+    r"(?P<vals2>(?:" + _SCI[1:-1] + r")(?:\s*,\s*(?:" + _SCI[1:-1] + r"))*,?\s+(?:and|or)\s+(?:" + _SCI[1:-1] + r"))",
+    re.I)
 # Code listings and prompts quote their settings; prose does not.
 _CODE_RE = re.compile(r"[{}\[\]]\s*$|^\s*[\"'#]|\bdef |\bimport |==|\w\(\)|--\w|\w+_\w+\s*[:=]|\bself\.|\":")
 
@@ -182,8 +186,10 @@ def find_hparams(pages: list[str]) -> list[Hparam]:
                 continue  # a table or equation block flattened into one "sentence", or a listing
             grids = list(_GRID_RE.finditer(sentence))
             for g in grids:
-                key = next(v for k, v in _GRID_KEYS.items() if re.fullmatch(k, g.group("name"), re.I))
-                vals = [_number(x, key) for x in re.split(r"\s*,\s*", g.group("vals"))]
+                name = g.group("name") or g.group("name2")
+                key = next(v for k, v in _GRID_KEYS.items() if re.fullmatch(k, name, re.I))
+                raw = g.group("vals") or g.group("vals2")
+                vals = [_number(x, key) for x in re.split(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", raw)]
                 if all(v is not None for v in vals):
                     add(key, vals, sentence, page_no)
             for m in _LIST_RE.finditer(sentence):
