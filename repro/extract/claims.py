@@ -1,9 +1,12 @@
 """Candidate claims (claims.yaml entries) and ablation configs from extracted tables.
 
 Every numeric result cell becomes a `kind: value` claim with `status: candidate`.
-A table whose rows vary settings against a base row (like Table 3 of 1706.03762) is an
-ablation table: each non-base row becomes a config under configs/ablations/ and its
-claims point at that config; its setting columns are settings, not claims.
+An ablation table is recognised by its shape: a reference row (base, full model, default,
+ours, the "with X" of a "without X", a run repeated in each block) and rows that remove, add
+or change one thing ("w/o X", "− X", "+ Y", "No X", "X-only", one changed value), or setting
+columns filled in only where a row differs (1706.03762's Table 3). Each non-reference row
+becomes a config under configs/ablations/ (its value claims point at it), and per metric
+column a `kind: comparison` claim against the reference row in the direction the numbers show.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from dataclasses import dataclass
 from .tables import Cell, Table
 
 _BASE_LABELS = {"base", "baseline", "default", "full", "full model", "ours", "reference"}
-_ABLATION_WORDS = re.compile(r"\b(ablation|variation|varied|varying|effect of|impact of|sensitivity)", re.I)
 _NOT_SETTING = re.compile(r"param|flops|cost|time|speed|memory|#", re.I)
 
 # Shape of an ablation table: a reference row and rows that remove, add or change one thing.
@@ -116,20 +118,19 @@ def _is_ablation(table: Table) -> tuple[bool, set[int], int | None]:
         settings = {k for k in sparse if not _NOT_SETTING.search(table.columns[k])}
         if settings:
             return True, settings, next(i for i, lab in enumerate(labels) if lab in _BASE_LABELS)
-    changes = [change_of(lab) for lab, _ in table.rows]
+    names = [lab for lab, _ in table.rows]
+    changes = [change_of(lab) for lab in names]
     n_changes = sum(ch is not None for ch in changes)
-    numbers = [_numbers(c) for _, c in table.rows]
-    repeated = len({x for x in numbers if sum(v is not None for v in x) >= 2}) < \
-        sum(1 for x in numbers if sum(v is not None for v in x) >= 2)
-    named_ref = any(_REFERENCE.search(lab) for lab, _ in table.rows)
-    strong = bool(_STRONG_CUE.search(table.caption))
-    weak = bool(_WEAK_CUE.search(table.caption))
-    labels_ = [lab for lab, _ in table.rows]
+    runs = [x for x in (_numbers(c) for _, c in table.rows) if sum(v is not None for v in x) >= 2]
+    repeated = len(set(runs)) < len(runs)  # the reference run printed again in each block
+    named_ref = any(_REFERENCE.search(lab) for lab in names)
+    pairs = _one_factor_pairs(names)
     # "default" names a setting, so a default row and rows that change one value are a sweep
-    sweep = any(re.search(r"\bdefault\b", lab, re.I) for lab in labels_) and _one_factor_pairs(labels_) >= 1
+    sweep = any(re.search(r"\bdefault\b", lab, re.I) for lab in names) and pairs >= 1
     shape = n_changes >= 2 or (n_changes >= 1 and named_ref) or sweep
-    if not (shape or strong or (weak and (named_ref or repeated or n_changes or _one_factor_pairs(
-            [lab for lab, _ in table.rows]) >= max(1, n // 3)))):
+    strong = bool(_STRONG_CUE.search(table.caption))
+    weak = bool(_WEAK_CUE.search(table.caption)) and (named_ref or repeated or n_changes > 0 or pairs >= max(1, n // 3))
+    if not (shape or strong or weak):
         return False, set(), None
     return True, set(), _reference_row(table, changes, set())
 
