@@ -150,7 +150,7 @@ def test_three_level_header_label_columns_index_column_and_stacked_subtables():
 
 
 def test_citations_read_as_printed_from_the_bbl(tmp_path):
-    from repro.archive import read_source_tex
+    from repro.archive import read_source_bibliography, read_source_tex
 
     (tmp_path / "tables").mkdir()
     (tmp_path / "main.tex").write_text(
@@ -166,7 +166,7 @@ def test_citations_read_as_printed_from_the_bbl(tmp_path):
     (tmp_path / "main.bbl").write_text(
         "\\begin{thebibliography}{2}\n\\bibitem[Cohen et~al.(2019)Cohen, Weiler]{cohen2019}\nT. Cohen.\n"
         "\\bibitem[{Jiang et~al.}(2019)Jiang, Huang]{jiang2019}\nC. Jiang.\n\\end{thebibliography}\n")
-    tables = tables_from_latex(read_source_tex(tmp_path))
+    tables = tables_from_latex(read_source_tex(tmp_path) + read_source_bibliography(tmp_path))
     assert [t.caption for t in tables] == ["Accuracy."]  # only what the main file \input s
     assert dict(tables[0].rows).keys() == {"Jiang et al. (2019) (rerun)", "Cohen et al. (2019) (S2R)", "Ours"}
     assert dict(tables[0].rows)["Ours"][0].value == -0.98
@@ -188,11 +188,12 @@ def test_latex_sources_of_the_fixture_papers():
         pytest.skip("../shared/fixtures is absent")
     import tempfile
 
-    from repro.archive import extract_source, read_source_tex
+    from repro.archive import extract_source, read_source_bibliography, read_source_tex
 
     def tables(paper: str) -> dict:
         with tempfile.TemporaryDirectory() as d:
-            tex = read_source_tex(extract_source(FIXTURES / paper / "source.tar.gz", Path(d) / "s"))
+            root = extract_source(FIXTURES / paper / "source.tar.gz", Path(d) / "s")
+            tex = read_source_tex(root) + read_source_bibliography(root)
         return {t.number: t for t in tables_from_latex(tex)}
 
     scifact = tables("2004.14974")

@@ -440,3 +440,22 @@ def test_new_with_latex_and_pdf_fills_pages_ablations_and_comparisons(tmp_path, 
     assert comps[("+ extra layer", "dev_loss")]["text"].startswith("Table 1: Full model > + extra layer")
     assert all(c["status"] == "candidate" for c in comps.values())
     load_claims(load_paper(folder))  # the folder's claims.yaml is valid as written
+
+
+def test_bibliography_names_tables_rows_but_not_the_papers_links(tmp_path, monkeypatch):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "main.tex").write_text(
+        "\\documentclass{article}\\begin{document}Code: \\url{https://github.com/me/mine}.\n"
+        "\\begin{table}\\caption{Accuracy.}\\begin{tabular}{lc} Method & Acc \\\\ \\hline\n"
+        "\\citet{other} & 90.1 \\\\ Ours & 91.5 \\\\ \\end{tabular}\\end{table}\n"
+        "\\bibliography{refs}\\end{document}\n")
+    (src / "main.bbl").write_text("\\begin{thebibliography}{1}\n\\bibitem[Other et~al.(2020)]{other}\n"
+                                  "A. Other. \\url{https://github.com/someone/else}\n\\end{thebibliography}\n")
+    assert repro("new", "--name", "bib", "--source", str(src), "--offline", cwd=tmp_path, monkeypatch=monkeypatch) == 0
+    folder = tmp_path / "papers" / "bib"
+    claims = yaml.safe_load((folder / "claims.yaml").read_text())
+    claims = claims["claims"] if isinstance(claims, dict) else claims
+    assert {c["source"]["row"] for c in claims if c["kind"] == "value"} == {"Other et al. (2020)", "Ours"}
+    meta = yaml.safe_load((folder / "paper.yaml").read_text())
+    assert "someone/else" not in str(meta) and "me/mine" in str(meta)
