@@ -271,3 +271,13 @@ def read_source_tex(folder: str | Path) -> str | None:
     """The flattened LaTeX of an extracted source folder, or None when it has no .tex."""
     main = find_main_tex(folder)
     return flatten_tex(main, folder) if main else None
+
+
+def read_source_bibliography(folder: str | Path) -> str:
+    """The compiled bibliography (`<main>.bbl`) of an extracted source folder, or "" without one:
+    it turns `\\citet{key}` in a table into the "Jiang et al. (2019)" the PDF prints."""
+    main = find_main_tex(folder)
+    bbl = main.with_suffix(".bbl") if main else None
+    if bbl is None or not bbl.is_file() or bbl.stat().st_size > 5_000_000:
+        return ""
+    return bbl.read_text(encoding="utf-8", errors="replace")

@@ -85,7 +85,7 @@ def new(paper_id: str | None, pdf_file: Path | None, source_file: Path | None, o
 
 def _build(aid: Any, folder: str, pdf_file: Path | None, source_file: Path | None, offline: bool,
            papers_dir: Path, force: bool) -> dict[str, Any]:
-    from ..archive import extract_source, read_source_tex
+    from ..archive import extract_source, read_source_bibliography, read_source_tex
     from ..fetch import Fetcher, local_file
     from ..links import find_links
     from ..pdftext import check_pdf_file, pdf_pages
@@ -127,7 +127,7 @@ def _build(aid: Any, folder: str, pdf_file: Path | None, source_file: Path | Non
             _warn(f"no LaTeX source: {e.message}")
 
     with tempfile.TemporaryDirectory(prefix="repro-src-") as tmpdir:
-        tex = None
+        tex, bib = None, ""
         if src is not None:
             try:
                 root = extract_source(src.path, Path(tmpdir) / "src")
@@ -137,11 +137,14 @@ def _build(aid: Any, folder: str, pdf_file: Path | None, source_file: Path | Non
                 _warn(f"arXiv's LaTeX source was not used: {e}")
                 root = None
             tex = read_source_tex(root) if root is not None else None
+            bib = read_source_bibliography(root) if tex and "\\bibitem" not in tex else ""
             if root is not None and tex is None:
                 _warn("the source has no LaTeX file; tables come from the PDF only")
 
         pages = pdf_pages(pdf.path) if pdf is not None else None
-        tables, claims, ablations, hparams = _extract(pdf.path if pdf else None, pages, tex)
+        # the .bbl goes to the table reader only: cited works' URLs are not the paper's links
+        tables, claims, ablations, hparams = _extract(pdf.path if pdf else None, pages,
+                                                      tex + "\n" + bib if tex and bib else tex)
 
     links = find_links("\n".join(pages or []), tex or "")
     meta_dict = _meta_dict(meta, aid, folder, tex)
@@ -166,6 +169,10 @@ def _extract(pdf_path: Path | None, pages: list[str] | None, tex: str | None) ->
         try:
             if tex:
                 tables = xt.tables_from_latex(tex)
+                if pages:  # the PDF was given too: each LaTeX table's page from its caption
+                    from ..extract.latex_tables import place_on_pages
+
+                    place_on_pages(tables, pages)
             if not tables and pdf_path is not None:
                 from ..sandbox import run_sandboxed
 
@@ -189,12 +196,18 @@ def _extract(pdf_path: Path | None, pages: list[str] | None, tex: str | None) ->
         except Exception as e:  # noqa: BLE001
             _warn(f"reading claims failed ({type(e).__name__}: {e})")
     hparams: list = []
-    text_pages = pages if pages else ([tex] if tex else [])
+    text_pages = pages
+    if not pages and tex:
+        from ..extract.latex_tables import latex_plain_text
+
+        text_pages = [latex_plain_text(tex)]
     if text_pages:
         try:
             from ..extract import hparams as xh
 
             hparams = list(xh.find_hparams(text_pages))
+            seen = {(h.key, str(h.value)) for h in hparams}
+            hparams += [h for h in xh.from_tables(tables) if (h.key, str(h.value)) not in seen]
             if not pages:  # LaTeX has no pages
                 hparams = [dataclasses.replace(h, page=None) for h in hparams]
         except ImportError as e:
