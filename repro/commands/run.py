@@ -62,7 +62,7 @@ def run(paper: Path, only, config_set, seeds, workers, devices, runs_per_device,
     from ..lock import paper_lock
     from ..paper import load_paper
     from ..configs import resolve_configs
-    from ..planner import CACHED, plan
+    from ..planner import CACHED, check_seeds, environment_changes, plan
     from ..results import paper_results_dir
 
     t0 = time.monotonic()
@@ -83,7 +83,7 @@ def run(paper: Path, only, config_set, seeds, workers, devices, runs_per_device,
     # Everything a user can get wrong is checked before the lock: a bad config key, seed list
     # or metric must leave nothing behind, not even results/.
     configs = resolve_configs(p, split_names(only))
-    seed_list = seed_list if seed_list is not None else p.seeds
+    seed_list = check_seeds(seed_list) if seed_list is not None else p.seeds
     p.metrics  # noqa: B018 - validates paper.yaml's metrics
 
     def make_plan():
@@ -96,7 +96,10 @@ def run(paper: Path, only, config_set, seeds, workers, devices, runs_per_device,
     if dry_run:
         click.echo(f"{label}: configs from {p.configs_dir}/, results in {paper_results}/"
                    + (f" (config set {p.config_set})" if p.config_set else ""))
-        _print_plan(make_plan()[0])
+        planned = make_plan()[0]
+        _print_plan(planned)
+        for line in environment_changes(planned):
+            click.echo(f"environment: {line}")
         return 0
 
     with paper_lock(paper_results, wait=wait_lock):

@@ -1,0 +1,137 @@
+"""What a hostile user tried (issue 14): each case ends in a clear error or a correct result,
+never a traceback, a lost run, a second writer, or a run counted under the wrong config."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import run_repro
+from repro.paper import load_paper
+from repro.planner import TODO, CACHED, plan
+from tinypaper import make_tiny_paper
+
+PID = "0000.00001"
+
+
+def _no_traceback(r: subprocess.CompletedProcess) -> None:
+    assert "Traceback" not in r.stderr + r.stdout, r.stderr
+
+
+# -- 2 and 10: seeds -------------------------------------------------------------------------
+@pytest.mark.parametrize("seeds, says", [
+    ("0,0", "given twice"),
+    ("-1,1", "out of range"),
+    ("1,99999999999", "out of range"),
+])
+@pytest.mark.parametrize("dry", [True, False])
+def test_bad_or_duplicate_seeds_are_refused_before_anything_runs(tmp_path, seeds, says, dry):
+    make_tiny_paper(tmp_path)
+    r = run_repro("run", f"papers/{PID}", f"--seeds={seeds}", "--no-site", *(["--dry-run"] if dry else []),
+                  cwd=tmp_path, timeout=120)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "error:" in r.stderr and says in r.stderr and "hint:" in r.stderr
+    _no_traceback(r)
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("seeds, says", [("[0, 1, 0]", "twice"), ("[-3]", "out of range"), ("[4294967296]", "out of range")])
+def test_bad_or_duplicate_seeds_in_paper_yaml_are_refused(tmp_path, seeds, says):
+    folder = make_tiny_paper(tmp_path)
+    y = folder / "paper.yaml"
+    y.write_text(y.read_text().replace("seeds: [0, 1]", f"seeds: {seeds}"))
+    r = run_repro("run", f"papers/{PID}", "--dry-run", cwd=tmp_path, timeout=120)
+    assert r.returncode == 2 and says in r.stderr and "paper.yaml" in r.stderr, r.stdout + r.stderr
+    _no_traceback(r)
+
+
+def test_largest_numpy_seed_is_accepted(tmp_path):
+    make_tiny_paper(tmp_path)
+    r = run_repro("run", f"papers/{PID}", "--seeds=0,4294967295", "--dry-run", cwd=tmp_path, timeout=120)
+    assert r.returncode == 0 and "seed-4294967295" in r.stdout, r.stderr
+
+
+# -- 7: names that escape their folder -------------------------------------------------------
+@pytest.mark.parametrize("fname", ["...yaml", "..yaml", ".lock.yaml", "report.md.yaml", "a@b.yaml"])
+def test_config_names_that_would_escape_or_collide_are_refused(tmp_path, fname):
+    folder = make_tiny_paper(tmp_path)
+    (folder / "configs" / "ablations" / fname).write_text("model:\n  hidden: 2\n")
+    r = run_repro("run", f"papers/{PID}", "--no-site", cwd=tmp_path, timeout=120)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "error:" in r.stderr and fname in r.stderr and "hint:" in r.stderr
+    _no_traceback(r)
+    assert not (tmp_path / "results").exists()
+
+
+def test_paper_folder_with_an_at_sign_cannot_share_a_config_sets_results(tmp_path):
+    make_tiny_paper(tmp_path, pid="p@gpu")
+    r = run_repro("run", "papers/p@gpu", "--no-site", cwd=tmp_path, timeout=120)
+    assert r.returncode == 2 and "'@'" in r.stderr and "hint:" in r.stderr, r.stdout + r.stderr
+    _no_traceback(r)
+    assert not (tmp_path / "results").exists()
+
+
+# -- 12: the cache key -----------------------------------------------------------------------
+def _keys(folder: Path, results: Path) -> dict[str, str]:
+    return {r.spec.name: r.spec.cache_key for r in plan(load_paper(folder), results)}
+
+
+def test_cache_key_follows_data_files_package_versions_and_repros_run_code(tmp_path, monkeypatch):
+    from repro import planner
+
+    folder = make_tiny_paper(tmp_path)
+    (folder / "vocab.txt").write_text("a b c\n")
+    results = tmp_path / "results"
+    before = _keys(folder, results)
+    (folder / "vocab.txt").write_text("a b c d\n")           # a data file beside data.py
+    after_data = _keys(folder, results)
+    assert all(before[k] != after_data[k] for k in before)
+
+    # Files that only describe the paper keep the results.
+    (folder / "REVIEW.md").write_text("reviewed\n")
+    (folder / "claims.yaml").write_text("claims: []\n# edited\n")
+    assert _keys(folder, results) == after_data
+
+    real = planner.run_environment()
+    monkeypatch.setattr(planner, "run_environment", lambda: {**real, "torch": "0.0.1"})
+    assert all(_keys(folder, results)[k] != after_data[k] for k in before)
+    monkeypatch.setattr(planner, "run_environment", lambda: {**real, "lightning": "0.0.1"})
+    assert all(_keys(folder, results)[k] != after_data[k] for k in before)
+    monkeypatch.setattr(planner, "run_environment", lambda: real)
+
+    monkeypatch.setattr(planner, "_repro_hash", "a changed training loop")
+    assert all(_keys(folder, results)[k] != after_data[k] for k in before)
+
+
+def test_repro_run_code_hash_covers_the_training_loop_not_the_site():
+    from repro import planner
+
+    assert "training.py" in planner.RUN_MODULES and "executors/ddp.py" in planner.RUN_MODULES
+    assert not any(m.startswith(("site", "report", "commands", "verdicts")) for m in planner.RUN_MODULES)
+    here = Path(planner.__file__).parent
+    assert all((here / m).is_file() for m in planner.RUN_MODULES)
+
+
+def test_dry_run_shows_a_changed_environment_that_does_not_invalidate(tmp_path):
+    folder = make_tiny_paper(tmp_path, seeds=(0,))
+    results = tmp_path / "results"
+    # A finished run recorded with another scipy than this machine's.
+    r = next(iter(plan(load_paper(folder), results, seeds=[0])))
+    rdir = Path(r.spec.run_dir)
+    rdir.mkdir(parents=True)
+    (rdir / "summary.json").write_text(json.dumps({"status": "finished", "cache_key": r.spec.cache_key,
+                                                   "final": {"val_acc": 1.0}}))
+    (rdir / "metrics.jsonl").write_text(json.dumps({"kind": "epoch", "epoch": 0, "val_acc": 1.0}) + "\n")
+    (rdir / "env.json").write_text(json.dumps({"python": sys.version.split()[0],
+                                               "packages": {"scipy": "0.0.0-old"}}))
+    out = run_repro("run", f"papers/{PID}", "--only", "baseline", "--seeds", "0", "--dry-run", cwd=tmp_path, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "cached" in out.stdout
+    assert "scipy 0.0.0-old ->" in out.stdout and "not in the cache key" in out.stdout
