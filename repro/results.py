@@ -188,11 +188,49 @@ def iter_runs(results_root: Path, paper_id: str, config_set: str | None = None) 
 
 @dataclass
 class PaperResults:
-    """All runs of one paper, grouped by config."""
+    """All runs of one paper, grouped by config.
+
+    After `judged(paper)`, `runs` holds only the runs made with the current configs and code
+    (their cache key matches what `repro run` would compute now) and `outdated` the others,
+    kept apart: a report never averages a new seed with one run under an old config.
+    """
 
     paper_id: str
     runs: dict[str, list[RunRecord]] = field(default_factory=dict)
     config_set: str | None = None
+    outdated: dict[str, list[RunRecord]] = field(default_factory=dict)
+    checked: bool = False
+
+    def judged(self, paper) -> "PaperResults":
+        """Move runs whose cache key is not the current one into `outdated` (in place, once).
+
+        Summaries without a cache key (written by hand, or by a repro before keys) are kept.
+        When the paper's configs do not resolve no key can be computed; `repro run` refuses
+        such a paper, and its runs are judged as recorded.
+        """
+        if self.checked:
+            return self
+        self.checked = True
+        keys = current_keys(paper, self)
+        if keys is None:
+            return self
+        for config in list(self.runs):
+            keep = []
+            for r in self.runs[config]:
+                have = (r.summary or {}).get("cache_key")
+                if have is None or keys.get((config, r.seed)) == have:
+                    keep.append(r)
+                else:
+                    self.outdated.setdefault(config, []).append(r)
+            if keep:
+                self.runs[config] = keep
+            else:
+                del self.runs[config]
+        return self
+
+    def seeds_used(self) -> list[int]:
+        """Seeds of the runs judged (finished, current), sorted."""
+        return sorted({r.seed for rs in self.runs.values() for r in rs if r.finished})
 
     def finished(self, config: str) -> list[RunRecord]:
         return [r for r in self.runs.get(config, []) if r.finished]
@@ -207,8 +245,27 @@ class PaperResults:
         return out
 
 
-def load_results(results_root: Path, paper_id: str, config_set: str | None = None) -> PaperResults:
+def load_results(results_root: Path, paper_id: str, config_set: str | None = None, *, paper=None) -> PaperResults:
+    """Every run on disk; with `paper`, only current runs in `runs` (see PaperResults.judged).
+    `verdicts.judge_paper` applies the same check, so every judgement gets it."""
     res = PaperResults(paper_id, config_set=config_set)
     for r in iter_runs(results_root, paper_id, config_set):
         res.runs.setdefault(r.config, []).append(r)
-    return res
+    return res.judged(paper) if paper is not None else res
+
+
+def current_keys(paper, results: PaperResults) -> dict[tuple[str, int], str] | None:
+    """(config, seed) -> the cache key a run of it must have now, for every run on disk;
+    None when the paper's configs do not resolve."""
+    from .configs import resolve_configs
+    from .errors import ReproError
+    from .planner import cache_key, code_hash, run_environment
+
+    try:
+        configs = {c.name: c for c in resolve_configs(paper)}
+        code = code_hash(paper)
+    except (ReproError, OSError):
+        return None
+    env = run_environment()
+    return {(name, r.seed): cache_key(configs[name].values, r.seed, code, env)
+            for name, rs in results.runs.items() if name in configs for r in rs}

@@ -135,3 +135,74 @@ def test_dry_run_shows_a_changed_environment_that_does_not_invalidate(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "cached" in out.stdout
     assert "scipy 0.0.0-old ->" in out.stdout and "not in the cache key" in out.stdout
+
+
+# -- 1: outdated runs are never judged -------------------------------------------------------
+def _fake_finished(spec, value: float) -> None:
+    rdir = Path(spec.run_dir)
+    rdir.mkdir(parents=True, exist_ok=True)
+    (rdir / "metrics.jsonl").write_text(json.dumps({"kind": "epoch", "epoch": 0, "val_acc": value, "train_loss": 1 - value}) + "\n")
+    (rdir / "summary.json").write_text(json.dumps({
+        "status": "finished", "cache_key": spec.cache_key, "final": {"val_acc": value, "train_loss": 1 - value},
+        "best": {}, "paper": PID, "config": spec.config, "seed": spec.seed, "ended_at": "2026-01-01T00:00:00"}))
+
+
+def test_report_verdicts_and_site_count_only_runs_of_the_current_config(tmp_path):
+    from repro.results import load_results
+    from repro.verdicts import judge_paper
+
+    folder = make_tiny_paper(tmp_path)
+    (folder / "claims.yaml").write_text(
+        "claims:\n- id: m\n  kind: value\n  config: method\n  metric: val_acc\n  value: 0.9\n  tolerance: {abs: 0.05}\n")
+    results = tmp_path / "results"
+    old = {r.spec.name: r.spec for r in plan(load_paper(folder), results, seeds=[0, 1])}
+    _fake_finished(old["method/seed-1"], 0.1)            # made under the old method.yaml
+    (folder / "configs" / "method.yaml").write_text("model:\n  hidden: 32\n")
+    new = {r.spec.name: r.spec for r in plan(load_paper(folder), results, seeds=[0, 1])}
+    _fake_finished(new["method/seed-0"], 0.9)
+    _fake_finished(new["baseline/seed-0"], 0.5)
+
+    j = judge_paper(load_paper(folder), load_results(results, PID))
+    assert j.table["method"]["val_acc"].n == 1 and j.table["method"]["val_acc"].mean == pytest.approx(0.9)
+    assert j.verdict("m").verdict == "reproduced"
+    assert [(r.config, r.seed) for r in j.outdated] == [("method", 1)]
+    assert j.seeds_used == [0]
+
+    r = run_repro("report", f"papers/{PID}", cwd=tmp_path, timeout=120)
+    assert r.returncode == 0, r.stderr
+    text = (results / PID / "report.md").read_text()
+    assert "Outdated runs" in text and "method/seed-1" in text.split("Outdated runs")[1]
+    assert "Seeds used: 0 (paper.yaml lists 0, 1)" in text
+
+    # The site judges through the same judge_paper: its plots read only current runs.
+    res = load_results(results, PID)
+    judge_paper(load_paper(folder), res)
+    assert [r.seed for r in res.finished("method")] == [0] and [r.seed for r in res.outdated["method"]] == [1]
+
+
+# -- 8: the site never follows a link out of results/ ----------------------------------------
+def test_site_copies_only_regular_files_inside_the_results_folder(tmp_path):
+    from site_synth import make_paper, make_results
+
+    from repro.site.build import build_site
+
+    make_paper(tmp_path, "2001.00001", configs=("baseline", "method"))
+    make_results(tmp_path, "2001.00001", configs=("baseline", "method"), seeds=(0, 1))
+    secret = tmp_path / "private.txt"
+    secret.write_text("SECRET-TOKEN\n")
+    base = tmp_path / "results" / "2001.00001"
+    (base / "baseline" / "seed-0" / "run.log").unlink(missing_ok=True)
+    (base / "baseline" / "seed-0" / "run.log").symlink_to(secret)
+    (base / "method" / "seed-1" / "config.yaml").unlink()
+    (base / "method" / "seed-1" / "config.yaml").symlink_to(secret)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "run.log").write_text("SECRET-TOKEN in a linked folder\n")
+    (base / "method" / "seed-0" / "run.log").unlink(missing_ok=True)
+    (base / "method" / "seed-0" / "run.log").symlink_to(outside / "run.log")
+    (base / "baseline" / "seed-1" / "run.log").write_text("an ordinary log\n")
+    build_site(tmp_path / "papers", tmp_path / "results", tmp_path / "site", jobs=1)
+    site = tmp_path / "site"
+    copied = [p for p in site.rglob("*") if p.is_file()]
+    assert not [p for p in copied if b"SECRET-TOKEN" in p.read_bytes()]
+    assert (site / "papers" / "2001.00001" / "runs" / "baseline" / "seed-1" / "run.log.txt").read_text() == "an ordinary log\n"
