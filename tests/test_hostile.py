@@ -206,3 +206,45 @@ def test_site_copies_only_regular_files_inside_the_results_folder(tmp_path):
     copied = [p for p in site.rglob("*") if p.is_file()]
     assert not [p for p in copied if b"SECRET-TOKEN" in p.read_bytes()]
     assert (site / "papers" / "2001.00001" / "runs" / "baseline" / "seed-1" / "run.log.txt").read_text() == "an ordinary log\n"
+
+
+# -- 3: the lock admits one holder -----------------------------------------------------------
+def _contender(folder: str, barrier, out: str) -> None:
+    from repro.errors import LockError
+    from repro.lock import paper_lock
+
+    barrier.wait()
+    try:
+        with paper_lock(Path(folder)):
+            with open(out, "a") as fh:
+                fh.write(f"{os.getpid()}\n")
+            time.sleep(0.3)  # far longer than the contenders take to try
+    except LockError:
+        pass
+
+
+@pytest.mark.parametrize("start", ["free", "stale"])
+def test_four_processes_taking_the_lock_at_once_get_one_holder(tmp_path, start):
+    import multiprocessing as mp
+    import socket
+
+    ctx = mp.get_context("fork")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    for trial in range(30):
+        folder = tmp_path / f"t{trial}"
+        folder.mkdir()
+        if start == "stale":
+            (folder / ".lock").write_text(json.dumps({"pid": dead.pid, "host": socket.gethostname(), "since": "x"}))
+        out = tmp_path / f"held{trial}"
+        out.touch()
+        barrier = ctx.Barrier(4)
+        procs = [ctx.Process(target=_contender, args=(str(folder), barrier, str(out))) for _ in range(4)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(30)
+            assert p.exitcode == 0
+        holders = out.read_text().split()
+        assert len(holders) == 1, f"trial {trial}: {len(holders)} holders at once"
+        assert sorted(x.name for x in folder.iterdir()) == []  # no temp or stale files left
