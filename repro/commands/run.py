@@ -102,6 +102,9 @@ def run(paper: Path, only, config_set, seeds, workers, devices, runs_per_device,
             click.echo(f"environment: {line}")
         return 0
 
+    from ..interrupts import handle_stop_signals
+
+    handle_stop_signals()  # SIGTERM and SIGHUP stop a sweep as Ctrl-C does: runs stay resumable
     with paper_lock(paper_results, wait=wait_lock):
         # Planned under the lock: a run that waited (--wait) sees what the other one finished.
         planned, todo = make_plan()

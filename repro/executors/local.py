@@ -349,6 +349,12 @@ class LocalExecutor(Executor):
                 p.spec_file.unlink()
         self._procs.clear()
         for w in self._workers:
+            if w.job is not None and not w.job.done:
+                # Interrupted mid-run (Ctrl-C, SIGTERM, SIGHUP of `repro run`): the worker stops
+                # the run where it is, `running` with its checkpoint, for the next run to resume.
+                with contextlib.suppress(OSError):
+                    w.proc.terminate()
+                continue
             try:
                 w.conn.send(None)
             except (BrokenPipeError, OSError):
