@@ -248,3 +248,129 @@ def test_four_processes_taking_the_lock_at_once_get_one_holder(tmp_path, start):
         holders = out.read_text().split()
         assert len(holders) == 1, f"trial {trial}: {len(holders)} holders at once"
         assert sorted(x.name for x in folder.iterdir()) == []  # no temp or stale files left
+
+
+# -- 6: sys.exit() in a model is a failure, recorded -----------------------------------------
+@pytest.mark.slow
+def test_a_model_that_calls_sys_exit_is_recorded_failed_with_its_traceback(tmp_path):
+    folder = make_tiny_paper(tmp_path, seeds=(0,), epochs=2)
+    model = folder / "model.py"
+    model.write_text(model.read_text().replace('raise ValueError("deliberate crash for the test")',
+                                               'import sys; sys.exit(3)'))
+    (folder / "configs" / "baseline.yaml").write_text("model:\n  hidden: 4\n  crash: true\n")
+    r = run_repro("run", f"papers/{PID}", "--only", "baseline", "--no-site", cwd=tmp_path, timeout=300)
+    assert r.returncode == 1, r.stdout + r.stderr
+    _no_traceback(r)
+    rdir = tmp_path / "results" / PID / "baseline" / "seed-0"
+    s = json.loads((rdir / "summary.json").read_text())
+    assert s["status"] == "failed" and s["error"].startswith("SystemExit"), s
+    log = (rdir / "run.log").read_text()
+    assert "Traceback" in log and "sys.exit(3)" in log
+    dry = run_repro("run", f"papers/{PID}", "--only", "baseline", "--dry-run", cwd=tmp_path, timeout=120)
+    assert "previous attempt failed" in dry.stdout
+
+
+# -- 5 and 4: signals to `repro run` alone; DDP runs stop with it ---------------------------
+def _group_gone(pgid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _ddp_procs(cwd: Path) -> list[int]:
+    """DDP rank processes started from `cwd` (by the `repro run` under test)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        try:
+            if b"repro.executors.ddp" in (d / "cmdline").read_bytes() and os.readlink(d / "cwd") == str(cwd):
+                out.append(int(d.name))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def _in_flight(runs: Path, need: int, epochs: int) -> list[Path]:
+    from repro.results import read_metrics, read_summary
+
+    mid = []
+    for d in runs.glob("*/seed-*"):
+        s, _ = read_summary(d)
+        n = sum(r.get("kind") == "epoch" for r in read_metrics(d / "metrics.jsonl"))
+        if s and s["status"] == "running" and (d / "checkpoints/last.ckpt").is_file() and 1 <= n < epochs:
+            mid.append(d)
+    return mid if len(mid) >= need else []
+
+
+def _signal_parent_alone(tmp_path: Path, sig: int, args: list[str], need: int, epochs: int) -> list[Path]:
+    proc = subprocess.Popen([sys.executable, "-m", "repro", *args], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True, text=True)
+    runs = tmp_path / "results" / PID
+    try:
+        deadline = time.monotonic() + 150
+        while not (mid := _in_flight(runs, need, epochs)):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "never saw the runs in flight"
+            time.sleep(0.05)
+        os.kill(proc.pid, sig)  # the `repro run` process alone, not its group
+        out, err = proc.communicate(timeout=60)
+        assert "Traceback" not in err, err
+        # Every worker / DDP rank is gone soon after: none keeps training or writing.
+        assert _group_gone(proc.pid, 30), "run processes outlived `repro run`"
+        deadline = time.monotonic() + 30
+        while _ddp_procs(tmp_path) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _ddp_procs(tmp_path), "DDP ranks outlived `repro run`"
+    finally:
+        for pid in [proc.pid, *_ddp_procs(tmp_path)]:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+    return mid
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL])
+def test_signal_to_repro_run_alone_leaves_in_flight_runs_resumable(tmp_path, sig):
+    from repro.results import read_summary
+
+    epochs = 30
+    folder = make_tiny_paper(tmp_path, seeds=(0,), epochs=epochs)
+    base = folder / "configs" / "base.yaml"
+    base.write_text(base.read_text().replace("  lr: 0.1\n", "  lr: 0.1\n  step_sleep: 0.05\n")
+                    + "resources:\n  checkpoint_every_s: 0\n")
+    mid = _signal_parent_alone(tmp_path, sig, ["run", f"papers/{PID}", "--no-site", "--workers", "2"], 2, epochs)
+    for d in mid:
+        s, _ = read_summary(d)
+        assert s["status"] == "running", (d, s)  # not `failed`: nothing to redo from scratch
+    dry = run_repro("run", f"papers/{PID}", "--dry-run", cwd=tmp_path, timeout=120)
+    actions = {line.split()[0]: line.split()[1] for line in dry.stdout.splitlines() if "/seed-" in line}
+    for d in mid:
+        assert actions[f"{d.parent.name}/{d.name}"] == "resume", dry.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_ddp_run_stops_with_repro_run_and_the_rerun_resumes_it(tmp_path, sig):
+    from repro.results import read_summary
+
+    epochs = 40
+    folder = make_tiny_paper(tmp_path, seeds=(0,), epochs=epochs, ablations={
+        "ddp": "data:\n  batch_size: 32\ntrainer:\n  accelerator: cpu\n  devices: 2\n  strategy: ddp\n"})
+    base = folder / "configs" / "base.yaml"
+    base.write_text(base.read_text().replace("  lr: 0.1\n", "  lr: 0.1\n  step_sleep: 0.05\n")
+                    + "resources:\n  checkpoint_every_s: 0\n")
+    args = ["run", f"papers/{PID}", "--only", "ddp", "--no-site", "--workers", "2"]
+    mid = _signal_parent_alone(tmp_path, sig, args, 1, epochs)
+    s, _ = read_summary(mid[0])
+    assert s["status"] == "running", s
+    # The rerun resumes it (no rank of the old run is left to write beside it) and finishes.
+    r = run_repro(*args, cwd=tmp_path, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    s, _ = read_summary(mid[0])
+    assert s["status"] == "finished" and s["resumed"] is True, s

@@ -70,7 +70,20 @@ def main(argv: list[str]) -> int:
         print("usage: python -m repro.executors.ddp SPEC.json", file=sys.stderr)
         return 2
     os.environ.setdefault("PYTHONWARNINGS", "ignore::UserWarning")
-    summary = run_spec(spec_from_json(Path(argv[0])))
+    from ..interrupts import die_with_parent, handle_stop_signals
+
+    # Every rank stops with its parent (rank 0 with `repro run`, the others with rank 0), even
+    # when the parent is killed with -9; a stop leaves the run `running`, resumable.
+    handle_stop_signals()
+    try:
+        die_with_parent()
+        summary = run_spec(spec_from_json(Path(argv[0])))
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        from ..interrupts import ignore_stop_signals
+
+        ignore_stop_signals()
     return 0 if summary and summary.get("status") in ("finished", "diverged", "failed", "timeout") else 1
 
 
