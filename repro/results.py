@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -47,6 +48,49 @@ def split_results_name(name: str) -> tuple[str, str | None]:
 def paper_results_dir(results_root: Path, paper_id: str, config_set: str | None = None) -> Path:
     """results/<id>/ for the default config set, results/<id>@<set>/ for another set."""
     return Path(results_root) / results_name(paper_id, config_set)
+
+
+def usable_results_dir(results_root: Path, paper_id: str, config_set: str | None = None, *,
+                       write: bool = False) -> Path:
+    """results/<id>[@<set>]/, checked: the results folder and the paper's folder in it are
+    folders (or do not exist yet), and with `write` they can be created and written.
+    Anything else is a ResultsFolderError naming the path, never a traceback later."""
+    from .errors import ResultsFolderError
+
+    root = Path(results_root)
+    base = paper_results_dir(root, paper_id, config_set)
+    for p, what, hint in (
+        (root, "the results folder", "--results must name a folder (it is created if missing); "
+                                     "move the file away or give another path"),
+        (base, "the paper's results folder", f"move the file {base} away; `repro run` recreates the folder"),
+    ):
+        if p.exists() and not p.is_dir():
+            raise ResultsFolderError(f"{what} {p} is a file, not a folder", hint=hint, where=str(p))
+    if not write:
+        return base
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ResultsFolderError(
+            f"cannot create the results folder {base}: {e.strerror or e}",
+            hint="give --results a folder you can write to (it is created if missing)", where=str(base)) from None
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise ResultsFolderError(f"the results folder {base} is not writable",
+                                 hint="give --results a folder you can write to, or fix its permissions",
+                                 where=str(base))
+    return base
+
+
+def run_files_problem(rdir: Path) -> None:
+    """A run's summary.json or metrics.jsonl that is a folder (or a FIFO): no reader can use it."""
+    from .errors import ResultsFolderError
+
+    for name in ("summary.json", "metrics.jsonl"):
+        p = Path(rdir) / name
+        if (p.exists() or p.is_symlink()) and not p.is_file():
+            raise ResultsFolderError(
+                f"{p} is not a regular file", where=str(p),
+                hint=f"remove it (rm -r '{p}'); `repro run` then redoes the run")
 
 
 def run_dir(results_root: Path, paper_id: str, config: str, seed: int, config_set: str | None = None) -> Path:
@@ -173,7 +217,7 @@ def load_run(results_root: Path, paper_id: str, config: str, seed: int,
 
 def iter_runs(results_root: Path, paper_id: str, config_set: str | None = None) -> Iterator[RunRecord]:
     """Every run folder of a paper (of one config set) on disk, whatever the current configs say."""
-    base = paper_results_dir(results_root, paper_id, config_set)
+    base = usable_results_dir(results_root, paper_id, config_set)
     if not base.is_dir():
         return
     for cdir in sorted(p for p in base.iterdir() if p.is_dir()):
@@ -182,6 +226,7 @@ def iter_runs(results_root: Path, paper_id: str, config_set: str | None = None) 
                 seed = int(sdir.name.split("-", 1)[1])
             except ValueError:
                 continue
+            run_files_problem(sdir)
             summary, problem = read_summary(sdir)
             yield RunRecord(paper_id, cdir.name, seed, sdir, summary, problem)
 

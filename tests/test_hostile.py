@@ -374,3 +374,52 @@ def test_ddp_run_stops_with_repro_run_and_the_rerun_resumes_it(tmp_path, sig):
     assert r.returncode == 0, r.stdout + r.stderr
     s, _ = read_summary(mid[0])
     assert s["status"] == "finished" and s["resumed"] is True, s
+
+
+# -- 9: a results folder repro cannot use is an error with a hint ----------------------------
+def _error(r: subprocess.CompletedProcess, *says: str) -> None:
+    assert r.returncode == 2, r.stdout + r.stderr
+    _no_traceback(r)
+    assert "error:" in r.stderr and "hint:" in r.stderr, r.stderr
+    for s in says:
+        assert s in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("command", ["run", "report", "status"])
+def test_results_option_that_is_a_file_or_cannot_be_created(tmp_path, command):
+    make_tiny_paper(tmp_path)
+    (tmp_path / "afile").write_text("x")
+    extra = ["--no-site"] if command == "run" else []
+    _error(run_repro(command, f"papers/{PID}", "--results", "afile", *extra, cwd=tmp_path, timeout=120),
+           "is a file, not a folder")
+    if command != "status":  # status only reads: a folder that does not exist has no runs
+        for where in ("/proc/nonexistent/results", "/proc/self"):  # not creatable / not writable, even as root
+            _error(run_repro(command, f"papers/{PID}", "--results", where, *extra, cwd=tmp_path, timeout=120),
+                   "results folder")
+
+
+@pytest.mark.parametrize("command", ["run", "report", "status"])
+def test_paper_results_folder_that_is_a_file(tmp_path, command):
+    make_tiny_paper(tmp_path)
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / PID).write_text("not a folder")
+    extra = ["--no-site"] if command == "run" else []
+    _error(run_repro(command, f"papers/{PID}", *extra, cwd=tmp_path, timeout=120), "is a file, not a folder")
+
+
+def test_lock_that_is_a_folder(tmp_path):
+    make_tiny_paper(tmp_path)
+    (tmp_path / "results" / PID / ".lock").mkdir(parents=True)
+    _error(run_repro("run", f"papers/{PID}", "--no-site", cwd=tmp_path, timeout=120), ".lock is a folder")
+    assert sorted(p.name for p in (tmp_path / "results" / PID).iterdir()) == [".lock"]  # no .lock.stale.<pid>
+
+
+def test_metrics_file_that_is_a_folder_stops_the_site_with_a_hint(tmp_path):
+    from site_synth import make_paper, make_results
+
+    make_paper(tmp_path, "2001.00001", configs=("baseline", "method"))
+    make_results(tmp_path, "2001.00001", configs=("baseline", "method"), seeds=(0, 1))
+    m = tmp_path / "results" / "2001.00001" / "method" / "seed-0" / "metrics.jsonl"
+    m.unlink()
+    m.mkdir()
+    _error(run_repro("site", cwd=tmp_path, timeout=300), "metrics.jsonl is not a regular file", "rm -r")

@@ -30,11 +30,12 @@ def report(paper: Path, config_set: str | None, results: str | None) -> int:
     """
     from ..paper import load_paper
     from ..report import claimed_text, evidence_text, render_report, reproduced_text
-    from ..results import load_results
+    from ..results import load_results, usable_results_dir
     from ..verdicts import judge_paper
 
     p = load_paper(paper, config_set)
     results_root = results_root_for(p.root, results)
+    usable_results_dir(results_root, p.id, p.config_set, write=True)  # report.md goes there
     judgement = judge_paper(p, load_results(results_root, p.id, p.config_set))
     if not judgement.verdicts:
         click.echo(f"{p.results_name}: claims.yaml lists no claims")

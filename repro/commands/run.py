@@ -63,7 +63,7 @@ def run(paper: Path, only, config_set, seeds, workers, devices, runs_per_device,
     from ..paper import load_paper
     from ..configs import resolve_configs
     from ..planner import CACHED, check_seeds, environment_changes, plan
-    from ..results import paper_results_dir
+    from ..results import paper_results_dir, usable_results_dir
 
     t0 = time.monotonic()
     p = load_paper(paper, config_set)
@@ -93,6 +93,7 @@ def run(paper: Path, only, config_set, seeds, workers, devices, runs_per_device,
             todo = _not_already_on_slurm(todo, paper_results)
         return planned, todo
 
+    usable_results_dir(results_root, p.id, p.config_set, write=not dry_run)  # error + hint, not a traceback
     if dry_run:
         click.echo(f"{label}: configs from {p.configs_dir}/, results in {paper_results}/"
                    + (f" (config set {p.config_set})" if p.config_set else ""))
