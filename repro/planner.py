@@ -175,7 +175,8 @@ def decide(rdir: Path, key: str) -> tuple[str, str]:
     same = summary.get("cache_key") == key
     status = summary.get("status")
     if same and status == "finished":
-        bad = metrics_problem(rdir / "metrics.jsonl")
+        size = summary.get("metrics_bytes")
+        bad = metrics_problem(rdir / "metrics.jsonl", size if isinstance(size, int) else None)
         if bad:
             return TODO, f"corrupt metrics, redo ({bad})"
         return CACHED, "finished"

@@ -155,53 +155,85 @@ def read_summary(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     return data, None
 
 
-def metrics_problem(path: Path) -> str | None:
+def metrics_problem(path: Path, expected_bytes: int | None = None) -> str | None:
     """Why a finished run's metrics.jsonl cannot be trusted, or None when it is intact.
 
     A finished run wrote every row whole, so any unreadable line (truncation, disk damage,
-    an editor) or a file with no epoch row means the record is corrupt.
+    an editor) or a file with no epoch row means the record is corrupt. The file is read line
+    by line (memory does not grow with it). `expected_bytes` (the size the run recorded in its
+    summary) allows a quick check instead: same size, ending in a newline and an epoch row,
+    without reading a large file whole on every no-op `repro run`.
     """
     f = Path(path)
     try:
-        raw = f.read_bytes()
+        size = f.stat().st_size
+        fh = open(f, "rb")
     except FileNotFoundError:
         return f"{f} is missing"
     except OSError as e:
         return f"cannot read {f}: {e}"
-    epochs = 0
-    for n, line in enumerate(raw.splitlines(), 1):
-        if not line.strip():
-            continue
+    with fh:
+        if expected_bytes is not None and size == expected_bytes and size > 0:
+            fh.seek(max(0, size - 65536))
+            tail = fh.read()
+            if tail.endswith(b"\n") and _is_row(tail.rstrip(b"\n").rsplit(b"\n", 1)[-1]):
+                return None
+            fh.seek(0)
+        epochs = 0
+        last = b""
+        blank = True
         try:
-            row = json.loads(line.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-            return f"corrupt {f}: line {n} is not a JSON object"
-        if not isinstance(row, dict):
-            return f"corrupt {f}: line {n} is not a JSON object"
-        epochs += row.get("kind") == "epoch"
-    if not raw.strip():
+            for n, line in enumerate(fh, 1):
+                last = line
+                if not line.strip():
+                    continue
+                blank = False
+                row = _is_row(line)
+                if row is None:
+                    return f"corrupt {f}: line {n} is not a JSON object"
+                epochs += row.get("kind") == "epoch"
+        except OSError as e:
+            return f"cannot read {f}: {e}"
+    if blank:
         return f"corrupt {f}: empty, no epoch rows"
-    if not raw.endswith(b"\n"):
+    if not last.endswith(b"\n"):
         return f"corrupt {f}: truncated (no newline at the end)"
     if not epochs:
         return f"corrupt {f}: no epoch rows"
     return None
 
 
-def read_metrics(path: Path) -> list[dict[str, Any]]:
-    """Rows of metrics.jsonl; a torn last line (crash mid-append) is dropped."""
+def _is_row(line: bytes) -> dict[str, Any] | None:
+    try:
+        row = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return None
+    return row if isinstance(row, dict) else None
+
+
+_STEP_ROW = b'"kind": "step"'
+
+
+def read_metrics(path: Path, *, epoch_only: bool = False) -> list[dict[str, Any]]:
+    """Rows of metrics.jsonl, streamed; a torn last line (crash mid-append) is dropped.
+
+    epoch_only: only epoch rows (a row without `kind` counts as one); per-step rows, most of a
+    long run's file, are skipped before they are parsed (what the site's curves need).
+    """
     rows: list[dict[str, Any]] = []
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                line = line.strip()
+        with open(path, "rb") as fh:
+            for raw in fh:
+                if epoch_only and _STEP_ROW in raw:
+                    continue
+                line = raw.strip()
                 if not line:
                     continue
                 try:
-                    row = json.loads(line)
+                    row = json.loads(line.decode("utf-8", errors="replace"))
                 except (json.JSONDecodeError, RecursionError):
                     continue
-                if isinstance(row, dict):
+                if isinstance(row, dict) and (not epoch_only or row.get("kind", "epoch") == "epoch"):
                     rows.append(row)
     except FileNotFoundError:
         pass

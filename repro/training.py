@@ -369,6 +369,8 @@ def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None) -> dict[str, Any]:
         "ended_at": now(),
         "log": "run.log",
     }
+    with contextlib.suppress(OSError):  # lets a no-op rerun check the file without reading it whole
+        summary["metrics_bytes"] = (rdir / "metrics.jsonl").stat().st_size
     _write_summary(rdir, summary)
     return summary
 

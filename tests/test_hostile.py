@@ -423,3 +423,60 @@ def test_metrics_file_that_is_a_folder_stops_the_site_with_a_hint(tmp_path):
     m.unlink()
     m.mkdir()
     _error(run_repro("site", cwd=tmp_path, timeout=300), "metrics.jsonl is not a regular file", "rm -r")
+
+
+# -- 11: large metrics files are streamed, never read whole ---------------------------------
+def _big_finished_run(rdir: Path, key: str, *, record_size: bool) -> int:
+    rdir.mkdir(parents=True)
+    with open(rdir / "metrics.jsonl", "w") as fh:
+        for e in range(20):
+            for s in range(10000):
+                fh.write(json.dumps({"kind": "step", "step": e * 10000 + s, "epoch": e, "loss": 0.123456789}) + "\n")
+            fh.write(json.dumps({"kind": "epoch", "step": e, "epoch": e, "val_acc": 0.5 + e / 100}) + "\n")
+    size = (rdir / "metrics.jsonl").stat().st_size
+    summary = {"status": "finished", "cache_key": key, "final": {"val_acc": 0.69}}
+    if record_size:
+        summary["metrics_bytes"] = size
+    (rdir / "summary.json").write_text(json.dumps(summary))
+    return size
+
+
+def _peak(fn):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        out = fn()
+        return out, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("record_size", [True, False])
+def test_no_op_run_checks_a_large_metrics_file_without_reading_it_whole(tmp_path, record_size):
+    from repro.planner import decide
+
+    rdir = tmp_path / "run"
+    size = _big_finished_run(rdir, "k", record_size=record_size)
+    assert size > 10_000_000
+    (action, _), peak = _peak(lambda: decide(rdir, "k"))
+    assert action == CACHED
+    assert peak < size / 10, f"{peak} bytes held to check a {size}-byte file"
+    if record_size and Path("/proc/self/io").is_file():
+        # With the size the run recorded, the check reads only the end of the file.
+        def rchar() -> int:
+            return int(next(x for x in Path("/proc/self/io").read_text().splitlines() if x.startswith("rchar:")).split()[1])
+
+        before = rchar()
+        assert decide(rdir, "k")[0] == CACHED
+        assert rchar() - before < size / 10
+
+
+def test_site_reads_only_the_epoch_rows_of_a_large_metrics_file(tmp_path):
+    from repro.results import read_metrics
+
+    rdir = tmp_path / "run"
+    size = _big_finished_run(rdir, "k", record_size=True)
+    rows, peak = _peak(lambda: read_metrics(rdir / "metrics.jsonl", epoch_only=True))
+    assert [r["epoch"] for r in rows] == list(range(20)) and all(r["kind"] == "epoch" for r in rows)
+    assert peak < size / 10, f"{peak} bytes held to read the epoch rows of a {size}-byte file"
