@@ -7,7 +7,7 @@ turns a KeyboardInterrupt inside `fit` into `sys.exit(1)`). A run stopped on pur
 `status: running` and its checkpoint, and the next `repro run` resumes it; any other exception
 is recorded as `failed` with its traceback.
 
-Run processes also ask the kernel to send them SIGTERM when their parent dies (Linux
+Run processes also ask the kernel to signal them when their parent dies (Linux
 PR_SET_PDEATHSIG): a `repro run` killed with -9 takes its workers and DDP ranks with it,
 instead of leaving them training and writing in folders the next run will use.
 """
@@ -20,13 +20,14 @@ import sys
 
 STOP_SIGNALS = tuple(s for s in (getattr(signal, n, None) for n in ("SIGINT", "SIGTERM", "SIGHUP")) if s is not None)
 _received: int | None = None
+_exiting = False  # on the way out: a late stop signal must not raise in the clean-up
 
 
 def _handler(signum, frame) -> None:  # noqa: ARG001
     global _received
     first = _received is None
     _received = signum
-    if first:
+    if first and not _exiting:
         raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
 
 
@@ -45,6 +46,8 @@ def handle_stop_signals() -> None:
 
 def ignore_stop_signals() -> None:
     """From here on (a process on its way out) stop signals change nothing."""
+    global _exiting
+    _exiting = True
     for s in STOP_SIGNALS:
         signal.signal(s, signal.SIG_IGN)
 
@@ -59,15 +62,21 @@ def deliberate(exc: BaseException) -> bool:
     return interrupted() or isinstance(exc, KeyboardInterrupt)
 
 
-def die_with_parent(parent_pid: int | None = None) -> None:
-    """Get SIGTERM when the parent process dies (Linux); if it is already gone, stop now."""
+def die_with_parent(parent_pid: int | None = None, sig: int = signal.SIGTERM) -> None:
+    """Get `sig` when the parent process dies (Linux); if it is already gone, stop now.
+
+    DDP ranks ask for SIGKILL: a rank blocked in a collective (gloo, NCCL) never returns to
+    Python to handle SIGTERM, and its teardown would wait for ranks that are gone. Everything
+    rank 0 writes is atomic or append-only (a torn last line is dropped), so a kill leaves the
+    run as resumable as a stop does.
+    """
     if sys.platform.startswith("linux"):
         try:
             import ctypes
 
             libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
+            libc.prctl(1, int(sig), 0, 0, 0)  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass
     if parent_pid is not None and os.getppid() != parent_pid:
-        os.kill(os.getpid(), signal.SIGTERM)  # the parent died before the request took effect
+        os.kill(os.getpid(), sig)  # the parent died before the request took effect

@@ -35,10 +35,14 @@ def worker_main(worker_id: int, env: dict[str, str], threads: int, conn) -> None
     finally:
         # Every result is already on disk (atomically): skip the interpreter's teardown of torch
         # and lightning (a second or more), during which a late stop signal would only add noise.
-        ignore_stop_signals()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+        while True:
+            try:
+                ignore_stop_signals()
+                sys.stdout.flush()
+                sys.stderr.flush()
+            except KeyboardInterrupt:  # a signal that landed just before the line above
+                continue
+            os._exit(code)
 
 
 def _serve(worker_id: int, env: dict[str, str], threads: int, conn) -> None:

@@ -480,3 +480,33 @@ def test_site_reads_only_the_epoch_rows_of_a_large_metrics_file(tmp_path):
     rows, peak = _peak(lambda: read_metrics(rdir / "metrics.jsonl", epoch_only=True))
     assert [r["epoch"] for r in rows] == list(range(20)) and all(r["kind"] == "epoch" for r in rows)
     assert peak < size / 10, f"{peak} bytes held to read the epoch rows of a {size}-byte file"
+
+
+@pytest.mark.slow
+def test_sigterm_to_a_worker_alone_leaves_its_run_resumable_not_failed(tmp_path):
+    from repro.executors.local import LocalExecutor, make_slots
+    from repro.planner import RESUME, decide
+    from repro.results import read_summary
+
+    epochs = 30
+    folder = make_tiny_paper(tmp_path, seeds=(0,), epochs=epochs)
+    base = folder / "configs" / "base.yaml"
+    base.write_text(base.read_text().replace("  lr: 0.1\n", "  lr: 0.1\n  step_sleep: 0.05\n")
+                    + "resources:\n  checkpoint_every_s: 0\n")
+    spec = next(r.spec for r in plan(load_paper(folder), tmp_path / "results", only=["baseline"]))
+    ex = LocalExecutor(make_slots(workers=1, devices=[], cpus=1))
+    job = ex.submit(spec)
+    try:
+        deadline = time.monotonic() + 120
+        while not _in_flight(tmp_path / "results" / PID, 1, epochs):
+            assert time.monotonic() < deadline and not job.done, job.summary
+            ex.poll(0.1)
+        os.kill(ex._workers[0].proc.pid, signal.SIGTERM)
+        while not job.done:
+            assert time.monotonic() < deadline
+            ex.poll(0.1)
+    finally:
+        ex.shutdown()
+    s, _ = read_summary(Path(spec.run_dir))
+    assert s["status"] == "running" and "signal" in job.summary["error"]
+    assert decide(Path(spec.run_dir), spec.cache_key)[0] == RESUME

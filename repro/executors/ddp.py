@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from dataclasses import replace
@@ -76,14 +77,19 @@ def main(argv: list[str]) -> int:
     # when the parent is killed with -9; a stop leaves the run `running`, resumable.
     handle_stop_signals()
     try:
-        die_with_parent()
+        die_with_parent(sig=signal.SIGKILL)  # a rank blocked in a collective cannot handle SIGTERM
         summary = run_spec(spec_from_json(Path(argv[0])))
     except KeyboardInterrupt:
         return 130
     finally:
         from ..interrupts import ignore_stop_signals
 
-        ignore_stop_signals()
+        while True:
+            try:
+                ignore_stop_signals()
+                break
+            except KeyboardInterrupt:  # a signal that landed just before the line above
+                continue
     return 0 if summary and summary.get("status") in ("finished", "diverged", "failed", "timeout") else 1
 
 
