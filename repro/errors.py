@@ -72,6 +72,11 @@ class LockError(ReproError):
     exit_code = 4
 
 
+class ResultsFolderError(ReproError):
+    """The results folder (or a file repro keeps in it) is not what repro can use: a file
+    where a folder belongs, not writable, a folder where the lock or metrics file belongs."""
+
+
 class RunsFailed(ReproError):
     """Some runs of a sweep failed, diverged or timed out."""
 

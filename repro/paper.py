@@ -26,6 +26,35 @@ CONFIG_SET_PREFIX = "configs-"
 CONFIG_SET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
+MAX_SEED = 2**32 - 1  # numpy's RandomState (seeded by Lightning's seed_everything) takes 0..2**32-1
+
+
+def seed_problem(seed: object) -> str | None:
+    """Why `seed` cannot seed a run, or None."""
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        return "is not an integer"
+    if not 0 <= seed <= MAX_SEED:
+        return f"is out of range (seeds go from 0 to {MAX_SEED})"
+    return None
+
+
+# Config names and paper folder names become folders under results/: like claim ids they start
+# with a letter or digit (never `.`, `..`, `.lock`), and they contain no `@` (it separates a
+# config set: results/<id>@<set>/) and no `/`.
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+# Files that live beside the config folders in results/<id>/ (report.md, the lock, jobs.json).
+RESERVED_RESULT_NAMES = ("report.md", "jobs.json")
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot be a config or paper folder name (it would escape or collide), or None."""
+    if not NAME_RE.fullmatch(name):
+        return "must start with a letter or digit and use only letters, digits, '.', '_' and '-'"
+    if name in RESERVED_RESULT_NAMES or name.endswith((".md", ".json", ".log", ".tmp")):
+        return "is the name of a file repro keeps in the results folder"
+    return None
+
+
 def config_dir_name(config_set: str | None) -> str:
     """`configs` for the default set, `configs-<name>` for the set <name>."""
     return CONFIGS_DIR if not config_set else f"{CONFIG_SET_PREFIX}{config_set}"
@@ -85,11 +114,19 @@ class Paper:
     @property
     def seeds(self) -> list[int]:
         seeds = self.reproduction.get("seeds", list(DEFAULT_SEEDS))
-        if not isinstance(seeds, list) or not all(isinstance(s, int) for s in seeds) or not seeds:
-            raise PaperFolderError(
-                "reproduction.seeds must be a non-empty list of integers",
-                where=str(self.root / "paper.yaml"),
-            )
+        where = str(self.root / "paper.yaml")
+        if not isinstance(seeds, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds) \
+                or not seeds:
+            raise PaperFolderError("reproduction.seeds must be a non-empty list of integers", where=where)
+        for s in seeds:
+            if seed_problem(s):
+                raise PaperFolderError(f"reproduction.seeds: seed {s} {seed_problem(s)}",
+                                       hint="seeds are integers from 0 to 4294967295", where=where)
+        dup = sorted({s for s in seeds if seeds.count(s) > 1})
+        if dup:
+            # Two runs of one seed would share (and corrupt) one run folder.
+            raise PaperFolderError(f"reproduction.seeds lists seed {', '.join(map(str, dup))} twice",
+                                   hint="list each seed once", where=where)
         return seeds
 
     @property
@@ -134,8 +171,16 @@ class Paper:
                 found[name] = p
         abl = cdir / "ablations"
         if abl.is_dir():
-            for p in sorted(abl.glob("*.yaml")):
+            for p in sorted(abl.glob("*.yaml")):  # pathlib matches dotfiles too: `..yaml`
                 name = p.stem
+                why = name_problem(name)
+                if why:
+                    raise PaperFolderError(
+                        f"ablation file {p.name!r}: the config name {name!r} {why}",
+                        hint="rename the file, e.g. configs/ablations/no-dropout.yaml; the name becomes "
+                             "the folder results/<id>/<config>/",
+                        where=str(p),
+                    )
                 if name in found or name in RESERVED_CONFIG_NAMES:
                     raise PaperFolderError(
                         f"ablation {p.name} has the same name as another config",
@@ -163,6 +208,14 @@ def load_paper(path: str | Path, config_set: str | None = None) -> Paper:
         raise PaperFolderError(
             f"paper folder {path} is missing {', '.join(missing)}",
             hint="`repro new <arxiv-id>` scaffolds a complete folder",
+            where=str(root),
+        )
+    why = name_problem(root.name)
+    if why:
+        raise PaperFolderError(
+            f"paper folder name {root.name!r} {why}" + (" ('@' marks a config set in results/<id>@<set>/)"
+                                                         if "@" in root.name else ""),
+            hint="rename the folder, e.g. papers/1611.03530 or papers/my-paper",
             where=str(root),
         )
     if config_set is not None:

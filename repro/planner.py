@@ -15,7 +15,8 @@ from typing import Any
 
 from . import __version__
 from .configs import ResolvedConfig, resolve_configs
-from .paper import Paper
+from .errors import UsageError
+from .paper import Paper, seed_problem
 from .results import metrics_problem, read_summary, run_dir
 
 # What to do with a run: skip it, start it, or continue it from its checkpoint.
@@ -67,27 +68,85 @@ class PlannedRun:
     why: str             # a few words: "finished", "new", "config changed", "corrupt summary", ...
 
 
+def check_seeds(seeds: list[int], what: str = "--seeds") -> list[int]:
+    """The seeds, checked before anything runs: each within numpy's range, none twice.
+
+    Two runs of one seed would share one run folder: both would write it at once, the second
+    "resuming" the first's checkpoint mid-training.
+    """
+    for s in seeds:
+        why = seed_problem(s)
+        if why:
+            raise UsageError(f"{what}: seed {s!r} {why}", hint="seeds are integers from 0 to 4294967295, e.g. 0,1,2")
+    dup = sorted({s for s in seeds if seeds.count(s) > 1})
+    if dup:
+        raise UsageError(f"{what}: seed {', '.join(map(str, dup))} given twice",
+                         hint="each seed is one run folder, seed-<n>; list each seed once")
+    return list(seeds)
+
+
+# What belongs in the cache key (ARCHITECTURE.md, "The cache key"): everything that can change
+# what a run computes. Files that never change a run's outcome (the report template, REVIEW.md,
+# claims.yaml, configs of other runs, the site) stay out, so editing them keeps results.
+_NOT_RUN_INPUTS = ("claims.yaml", "REVIEW.md", "report.md.j2", "paper.yaml", "paper.txt", "README.md", "NOTES.md")
+_NOT_RUN_DIRS = ("__pycache__", "lightning_logs", ".git", ".ipynb_checkpoints")
+# repro's own modules that decide a run's outcome (the training loop, seeding, checkpoints,
+# resuming, metrics recording, the DDP entry point). Not the site, report or CLI.
+RUN_MODULES = ("training.py", "worker.py", "executors/ddp.py", "atomic.py")
+
+
 def code_hash(paper: Paper) -> str:
-    """Hash of the paper folder's code: every .py file, by relative path and content."""
+    """Hash of the paper folder's run inputs: every file (code and data files beside it) by
+    relative path and content, except the configs (hashed per run, resolved) and the files
+    that only describe the paper (claims, review, report template)."""
     h = hashlib.sha256()
-    for p in sorted(paper.root.rglob("*.py")):
-        if "__pycache__" in p.parts:
+    root = paper.root
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root)
+        if any(part in _NOT_RUN_DIRS for part in rel.parts) or not p.is_file():
             continue
-        h.update(str(p.relative_to(paper.root)).encode())
+        top = rel.parts[0]
+        if len(rel.parts) == 1 and top in _NOT_RUN_INPUTS:
+            continue
+        if any(part.startswith(".") for part in rel.parts):
+            continue  # editor swap files, .DS_Store
+        if top == "configs" or top.startswith("configs-") or p.suffix == ".pyc":
+            continue  # the resolved config is hashed per run
+        h.update(str(rel).encode())
         h.update(b"\0")
         h.update(p.read_bytes())
         h.update(b"\0")
     return h.hexdigest()
 
 
+_repro_hash: str | None = None
+
+
+def repro_code_hash() -> str:
+    """Hash of repro's modules that determine a run's outcome (RUN_MODULES)."""
+    global _repro_hash
+    if _repro_hash is None:
+        here = Path(__file__).resolve().parent
+        h = hashlib.sha256()
+        for rel in RUN_MODULES:
+            h.update(rel.encode() + b"\0" + (here / rel).read_bytes() + b"\0")
+        _repro_hash = h.hexdigest()
+    return _repro_hash
+
+
 def cache_key(values: dict[str, Any], seed: int, code: str) -> str:
-    """Resolved config + seed + the paper's code + the package version."""
+    """Resolved config + seed + the paper's run inputs + repro's run code.
+
+    Package versions (torch, Lightning, numpy, Python) are not in it: they are recorded in each
+    run's env.json and `--dry-run` lists every change, but a results folder made on a GPU machine
+    or with last month's Lightning stays judged (ARCHITECTURE.md, "The cache key")."""
     # resources (time limit, memory) do not change what a run computes.
     payload = {
         "config": {k: v for k, v in values.items() if k not in ("resources", "description")},
         "seed": seed,
         "code": code,
         "repro": __version__,
+        "repro_code": repro_code_hash(),
     }
     blob = json.dumps(payload, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()
@@ -103,7 +162,8 @@ def decide(rdir: Path, key: str) -> tuple[str, str]:
     same = summary.get("cache_key") == key
     status = summary.get("status")
     if same and status == "finished":
-        bad = metrics_problem(rdir / "metrics.jsonl")
+        size = summary.get("metrics_bytes")
+        bad = metrics_problem(rdir / "metrics.jsonl", size if isinstance(size, int) else None)
         if bad:
             return TODO, f"corrupt metrics, redo ({bad})"
         return CACHED, "finished"
@@ -128,7 +188,7 @@ def plan(
 ) -> list[PlannedRun]:
     """The sweep for `paper`: one PlannedRun per (config, seed), in run order."""
     configs = configs if configs is not None else resolve_configs(paper, only)
-    seeds = seeds if seeds is not None else paper.seeds
+    seeds = check_seeds(seeds) if seeds is not None else paper.seeds
     metrics = [(m.name, m.goal) for m in paper.metrics]
     code = code_hash(paper)
     command = " ".join(shlex.quote(a) for a in ["repro", *sys.argv[1:]]) if sys.argv else "repro run"
@@ -152,3 +212,28 @@ def plan(
             )
             out.append(PlannedRun(spec, action, why))
     return out
+
+
+def environment_changes(planned: list[PlannedRun]) -> list[str]:
+    """How this machine's environment differs from the one the cached runs recorded (env.json):
+    one line per changed package or Python version. Shown by `--dry-run`; none of them is in the
+    cache key, so cached runs are kept (rerun into a fresh --results to compare)."""
+    from .envinfo import package_versions
+
+    now = {**package_versions(), "python": sys.version.split()[0]}
+    seen: dict[tuple[str, str], list[str]] = {}
+    for r in planned:
+        try:
+            env = json.loads((Path(r.spec.run_dir) / "env.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(env, dict):
+            continue
+        old = {**(env.get("packages") if isinstance(env.get("packages"), dict) else {}), "python": env.get("python")}
+        for name, version in now.items():
+            if name in old and old[name] != version:
+                seen.setdefault((name, f"{old[name]} -> {version}"), []).append(r.spec.name)
+    lines = []
+    for (name, change), runs in sorted(seen.items()):
+        lines.append(f"{name} {change} since {len(runs)} cached run(s) (not in the cache key: cached runs are kept)")
+    return lines

@@ -24,8 +24,8 @@ def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, d
     from .lock import paper_lock
     from .paper import load_paper
     from .configs import resolve_configs
-    from .planner import CACHED, plan
-    from .results import paper_results_dir
+    from .planner import CACHED, check_seeds, environment_changes, plan
+    from .results import paper_results_dir, usable_results_dir
     from .tracking import resolve_trackers
 
     t0 = time.monotonic()
@@ -46,7 +46,7 @@ def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, d
     # Everything a user can get wrong is checked before the lock: a bad config key, seed list
     # or metric must leave nothing behind, not even results/.
     configs = resolve_configs(p, split_names(only))
-    seed_list = seed_list if seed_list is not None else p.seeds
+    seed_list = check_seeds(seed_list) if seed_list is not None else p.seeds
     p.metrics  # noqa: B018 - validates paper.yaml's metrics
     trackers = resolve_trackers(p, track, project_root=results_root.parent, no_track=no_track)
 
@@ -59,12 +59,19 @@ def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, d
             todo = _not_already_on_slurm(todo, paper_results)
         return planned, todo
 
+    usable_results_dir(results_root, p.id, p.config_set, write=not dry_run)  # error + hint, not a traceback
     if dry_run:
         click.echo(f"{label}: configs from {p.configs_dir}/, results in {paper_results}/"
                    + (f" (config set {p.config_set})" if p.config_set else ""))
-        _print_plan(make_plan()[0])
+        planned = make_plan()[0]
+        _print_plan(planned)
+        for line in environment_changes(planned):
+            click.echo(f"environment: {line}")
         return 0
 
+    from .interrupts import handle_stop_signals
+
+    handle_stop_signals()  # SIGTERM and SIGHUP stop a sweep as Ctrl-C does: runs stay resumable
     with paper_lock(paper_results, wait=wait_lock):
         # Planned under the lock: a run that waited (--wait) sees what the other one finished.
         planned, todo = make_plan()

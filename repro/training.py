@@ -31,6 +31,7 @@ from lightning.pytorch.callbacks import Checkpoint
 
 from .atomic import atomic_write_json, atomic_write_text, fsync_path
 from .envinfo import runtime_env
+from .interrupts import deliberate
 from .planner import CACHED, RunSpec, decide
 from .results import read_metrics, read_summary
 from .tracking import open_tracking
@@ -327,7 +328,11 @@ def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None) -> dict[str, Any]:
         except Diverged as e:
             status, error = "diverged", str(e)
             print(f"[repro] diverged: {e}", flush=True)
-        except Exception as e:  # noqa: BLE001 - one failing run must not stop the sweep
+        except BaseException as e:  # noqa: BLE001 - one failing run must not stop the sweep
+            if deliberate(e):  # Ctrl-C, SIGTERM, SIGHUP, parent gone: stays `running`, resumable
+                print(f"[repro] {now()} stopped ({e}); resumes from its last checkpoint", flush=True)
+                raise
+            # Anything else, sys.exit() in the model included, is this run's failure.
             status, error = "failed", f"{type(e).__name__}: {e}"
             if _is_disk_full(e):
                 status, error = "failed", _describe_os_error(_disk_full_cause(e))
@@ -366,6 +371,8 @@ def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None) -> dict[str, Any]:
         "ended_at": now(),
         "log": "run.log",
     }
+    with contextlib.suppress(OSError):  # lets a no-op rerun check the file without reading it whole
+        summary["metrics_bytes"] = (rdir / "metrics.jsonl").stat().st_size
     if tracked:
         with contextlib.suppress(OSError), _output_to(rdir / "run.log"):  # the trackers' own messages ("View run at ...")
             tracked.close(status)

@@ -139,6 +139,8 @@ class PaperJudgement:
     last_run: str | None                         # latest ended_at
     wall_time_s: dict[str, float] = field(default_factory=dict)
     devices: dict[str, list[str]] = field(default_factory=dict)   # config -> devices used
+    outdated: list = field(default_factory=list)  # RunRecords made under another config or code: not judged
+    seeds_used: list[int] = field(default_factory=list)  # seeds of the judged (finished, current) runs
 
     def verdict(self, claim_id: str) -> ClaimVerdict:
         for v in self.verdicts:
@@ -376,6 +378,7 @@ def judge_paper(paper: "Paper", results: "PaperResults") -> PaperJudgement:
     claims = load_claims(paper)
     metrics = [m.name for m in paper.metrics]
     configs = list(paper.config_files())
+    results = results.judged(paper)  # only runs of the current configs and code count
     table = {c: {m: _describe_config(results, c, m) for m in metrics} for c in configs}
 
     def stats_of(cfg: str, metric: str) -> Describe:
@@ -462,6 +465,8 @@ def judge_paper(paper: "Paper", results: "PaperResults") -> PaperJudgement:
         paper_id=paper.id, verdicts=verdicts, table=table, ablations=ablations, counts=counts,
         device_hours=device_hours, failures=failures, last_run=max(ended) if ended else None,
         wall_time_s=wall, devices={k: v for k, v in devices.items() if v},
+        outdated=[r for rs in results.outdated.values() for r in sorted(rs, key=lambda r: r.seed)],
+        seeds_used=results.seeds_used(),
     )
 
 

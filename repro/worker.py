@@ -16,6 +16,38 @@ from typing import Any
 def worker_main(worker_id: int, env: dict[str, str], threads: int, conn) -> None:
     """`conn` is this worker's own pipe: specs come in, events go out (a killed worker
     breaks only its own pipe, never a queue shared with the others)."""
+    import multiprocessing
+
+    from .interrupts import die_with_parent, handle_stop_signals, ignore_stop_signals
+
+    code = 0
+    try:
+        # SIGTERM/SIGHUP/SIGINT stop the run resumable; so does the parent dying (even by -9).
+        handle_stop_signals()
+        parent = multiprocessing.parent_process()
+        die_with_parent(parent.pid if parent is not None else None)
+        _serve(worker_id, env, threads, conn)
+    except KeyboardInterrupt:  # stopped on purpose between runs (or while starting): nothing to record
+        pass
+    except BaseException:  # noqa: BLE001 - a bug here: show it; the parent sees the worker die
+        traceback.print_exc()
+        code = 1
+    finally:
+        # Every result is already on disk (atomically): skip the interpreter's teardown of torch
+        # and lightning (a second or more), during which a late stop signal would only add noise.
+        while True:
+            try:
+                ignore_stop_signals()
+                sys.stdout.flush()
+                sys.stderr.flush()
+            except KeyboardInterrupt:  # a signal that landed just before the line above
+                continue
+            os._exit(code)
+
+
+def _serve(worker_id: int, env: dict[str, str], threads: int, conn) -> None:
+    from .interrupts import deliberate, stop
+
     os.environ.update(env)
     # Lightning's "GPU available but not used" and similar notices go to each run's log.
     os.environ.setdefault("PYTHONWARNINGS", "ignore::UserWarning")
@@ -31,23 +63,27 @@ def worker_main(worker_id: int, env: dict[str, str], threads: int, conn) -> None
     conn.send(("ready", worker_id, {"pid": os.getpid()}))
 
     def emit(kind: str, **fields: Any) -> None:
-        conn.send((kind, worker_id, fields))
+        try:
+            conn.send((kind, worker_id, fields))
+        except OSError:  # broken pipe: the parent is gone; stop the run, resumable, not failed
+            stop()
 
     while True:
         try:
             spec = conn.recv()
-        except EOFError:  # the parent went away
+        except (EOFError, OSError, KeyboardInterrupt):  # the parent went away, or told us to stop
             return
         if spec is None:
-            # Every result is already on disk (atomically): skip the interpreter's teardown of
-            # torch and lightning, which takes a second or more at the end of every sweep.
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(0)
-        conn.send(("started", worker_id, {"run": spec.name}))
+            return  # worker_main exits without the interpreter's teardown
         try:
+            emit("started", run=spec.name)
             summary = training.execute(spec, emit)
-        except BaseException:  # noqa: BLE001 - writing the summary itself failed (disk full, ...)
+        except BaseException as e:  # noqa: BLE001 - writing the summary itself failed (disk full, ...)
+            if deliberate(e):
+                return  # stopped on purpose: the run stays `running` with its checkpoint, resumable
             summary = {"status": "failed", "error": traceback.format_exc(limit=3).strip().splitlines()[-1],
                        "paper": spec.paper_id, "config": spec.config, "seed": spec.seed}
-        conn.send(("done", worker_id, {"run": spec.name, "summary": summary}))
+        try:
+            conn.send(("done", worker_id, {"run": spec.name, "summary": summary}))
+        except OSError:
+            return

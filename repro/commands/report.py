@@ -31,9 +31,11 @@ def report(paper: Path, config_set: str | None, results: str | None) -> int:
     from ..api import judge
     from ..paper import load_paper
     from ..report import claimed_text, evidence_text, render_report, reproduced_text
+    from ..results import usable_results_dir
 
     p = load_paper(paper, config_set)
     results_root = results_root_for(p.root, results)
+    usable_results_dir(results_root, p.id, p.config_set, write=True)  # report.md goes there
     judgement = judge(paper, config_set=config_set, results=results_root).judgement
     if not judgement.verdicts:
         click.echo(f"{p.results_name}: claims.yaml lists no claims")

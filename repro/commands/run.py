@@ -38,8 +38,8 @@ def run(paper: Path, only, config_set, seeds, workers, devices, runs_per_device,
     """Run baseline, method and every ablation of PAPER over its seeds.
 
     \b
-    Finished runs whose cache key (resolved config, seed, the paper folder's code, the
-    repro version) matches are skipped; interrupted runs resume from their last
+    Finished runs whose cache key (resolved config, seed, the paper folder's code and data
+    files, repro's run code) matches are skipped; interrupted runs resume from their last
     checkpoint. Results go to results/<id>/<config>/seed-<n>/. A failing run does not stop
     the others: the command ends non-zero and names the failed runs and their logs.
 

@@ -28,11 +28,11 @@ def run_states(paper_dir: Path, results: str | None = None, only: list[str] | No
     from ..executors.slurm import job_state, read_jobs, squeue_states
     from ..paper import load_paper
     from ..planner import CACHED, plan
-    from ..results import paper_results_dir, read_summary
+    from ..results import read_summary, usable_results_dir
 
     p = load_paper(paper_dir, config_set)
     results_root = results_root_for(p.root, results)
-    paper_results = paper_results_dir(results_root, p.id, p.config_set)
+    paper_results = usable_results_dir(results_root, p.id, p.config_set)
     planned = plan(p, results_root, only=only)
     jobs = read_jobs(paper_results)
     on_slurm = {r.spec.name: jobs[r.spec.name] for r in planned

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from dataclasses import replace
@@ -70,7 +71,25 @@ def main(argv: list[str]) -> int:
         print("usage: python -m repro.executors.ddp SPEC.json", file=sys.stderr)
         return 2
     os.environ.setdefault("PYTHONWARNINGS", "ignore::UserWarning")
-    summary = run_spec(spec_from_json(Path(argv[0])))
+    from ..interrupts import die_with_parent, handle_stop_signals
+
+    # Every rank stops with its parent (rank 0 with `repro run`, the others with rank 0), even
+    # when the parent is killed with -9; a stop leaves the run `running`, resumable.
+    handle_stop_signals()
+    try:
+        die_with_parent(sig=signal.SIGKILL)  # a rank blocked in a collective cannot handle SIGTERM
+        summary = run_spec(spec_from_json(Path(argv[0])))
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        from ..interrupts import ignore_stop_signals
+
+        while True:
+            try:
+                ignore_stop_signals()
+                break
+            except KeyboardInterrupt:  # a signal that landed just before the line above
+                continue
     return 0 if summary and summary.get("status") in ("finished", "diverged", "failed", "timeout") else 1
 
 

@@ -6,7 +6,8 @@ GPUs, slots are CPU workers that split the cores between them.
 
 The parent never imports torch. It hands runs to idle workers, watches for time-outs
 (the worker is killed and replaced, the run marked `timeout`) and for workers that die
-(the run is marked `failed`, the worker replaced).
+(the run is marked `failed`, the worker replaced; a worker that stopped its run on a signal
+leaves it `running`, resumable).
 """
 
 from __future__ import annotations
@@ -329,7 +330,13 @@ class LocalExecutor(Executor):
                             f"(last exit code {w.proc.exitcode}); their output is above",
                             hint="check that `python -c 'import torch, lightning'` works, and the machine's free memory")
                 if job is not None:
-                    mark_job(job, JobState.FAILED, f"worker process died (exit code {w.proc.exitcode})")
+                    if w.proc.exitcode == 0:
+                        # The worker stopped the run on purpose (it got SIGTERM/SIGHUP/SIGINT): the
+                        # folder stays `running` with its checkpoint; the next sweep resumes it.
+                        job.state = JobState.FAILED
+                        job.summary = {"status": "running", "error": "stopped by a signal; the next `repro run` resumes it"}
+                    else:
+                        mark_job(job, JobState.FAILED, f"worker process died (exit code {w.proc.exitcode})")
                     job.t_end = now
                     self.book.release(job.name)
                     changed.append(job)
@@ -349,6 +356,12 @@ class LocalExecutor(Executor):
                 p.spec_file.unlink()
         self._procs.clear()
         for w in self._workers:
+            if w.job is not None and not w.job.done:
+                # Interrupted mid-run (Ctrl-C, SIGTERM, SIGHUP of `repro run`): the worker stops
+                # the run where it is, `running` with its checkpoint, for the next run to resume.
+                with contextlib.suppress(OSError):
+                    w.proc.terminate()
+                continue
             try:
                 w.conn.send(None)
             except (BrokenPipeError, OSError):

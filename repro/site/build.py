@@ -34,6 +34,7 @@ import os
 import re
 import hashlib
 import shutil
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,7 +140,7 @@ def build_site(papers_dir: str | Path, results_root: str | Path, site_dir: str |
                                sets=sets_of.get(pid, []))
             drawer.submit(page.plots)
             for src, dst in page.copies:
-                _copy(src, dst)
+                _copy(src, dst, results_root)
             for src, dst in page.logs:
                 copy_log(src, dst)
             html[key] = paper_tpl.render(**page.context)
@@ -237,20 +238,34 @@ def _write_if_changed(path: Path, text: str) -> None:
     write_generated(path, data)
 
 
-def _copy(src: Path, dst: Path) -> None:
-    """Copy a run file into the site unless the copy is current (same size and mtime)."""
+def _copy(src: Path, dst: Path, inside: Path) -> None:
+    """Copy a run file into the site unless the copy is current (same size and mtime).
+
+    Only a regular file that really lies inside `inside` (the results folder) is copied: a
+    committed run.log that is a symlink (or sits in a linked folder) pointing at a private file
+    must never be published.
+    """
     try:
-        st = src.stat()
-    except OSError:
+        real, root = src.resolve(strict=True), inside.resolve(strict=True)
+        if real != root / src.absolute().relative_to(inside.absolute()):
+            return  # src, or a folder on its way from the results folder, is a link
+    except (OSError, RuntimeError, ValueError):
         return
     try:
-        dt = dst.stat()
-        # The copy carries the source's mtime; a cut log is smaller than its source.
-        if dt.st_mtime_ns == st.st_mtime_ns and (dt.st_size == st.st_size or st.st_size > MAX_LOG_BYTES):
-            return
+        fd = os.open(src, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError:
-        pass
-    with open(src, "rb") as fh:
+        return
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return  # a FIFO or device would block or never end
+        try:
+            dt = dst.stat()
+            # The copy carries the source's mtime; a cut log is smaller than its source.
+            if dt.st_mtime_ns == st.st_mtime_ns and (dt.st_size == st.st_size or st.st_size > MAX_LOG_BYTES):
+                return
+        except OSError:
+            pass
         if st.st_size > MAX_LOG_BYTES:
             fh.seek(st.st_size - MAX_LOG_BYTES)
             data = _trunc_note(st.st_size) + fh.read(MAX_LOG_BYTES)

@@ -366,7 +366,7 @@ def _rows(path: str, size: int | None, mtime_ns: int | None) -> tuple[dict[str, 
     """metrics.jsonl rows, parsed once per process for all the metrics plotted from them."""
     from ..results import read_metrics
 
-    return tuple(read_metrics(Path(path)))
+    return tuple(read_metrics(Path(path), epoch_only=True))  # curves need epoch rows only
 
 
 def file_key(path: Path) -> list[Any]:
