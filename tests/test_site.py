@@ -443,7 +443,7 @@ def test_numbers_have_one_format() -> None:
 
 
 def test_publish_with_nothing_changed_rewrites_nothing(project: Path, capsys) -> None:
-    from repro.commands.run import _publish
+    from repro.sweep import _publish
     from repro.paper import load_paper
 
     paper = load_paper(project / "papers" / "2001.00002")
