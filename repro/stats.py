@@ -183,3 +183,66 @@ def holm(pvalues: list[float]) -> list[float]:
         running = max(running, min(1.0, (m - rank) * ps[i]))
         out[i] = running
     return out
+
+
+# -- equivalence, power and sequential looks (issue 13) -------------------------------------
+def t_quantile(q: float, df: float) -> float:
+    """Student-t quantile; df = inf is the normal's."""
+    from scipy import stats as st
+
+    return float(st.norm.ppf(q)) if math.isinf(df) else float(st.t.ppf(q, df))
+
+
+def welch_df(terms: list[tuple[float, float]]) -> float:
+    """Welch-Satterthwaite df of a sum of variance terms (var_i, df_i); df_i = inf allowed."""
+    total = sum(v for v, _ in terms)
+    denom = sum(v * v / df for v, df in terms if v > 0 and not math.isinf(df))
+    return total * total / denom if denom > 0 else math.inf
+
+
+def mde(sd: float, n: int, alpha: float, power: float = 0.8) -> float | None:
+    """Smallest true mean difference a one-sided two-sample t-test at `alpha` with n seeds per
+    group detects with probability `power`: (t(1-alpha) + t(power)) * sd * sqrt(2/n), df 2n-2.
+    sd is the per-seed standard deviation (the RMS of the two groups'). None when n < 2."""
+    if n < 2:
+        return None
+    df = 2 * n - 2
+    return (t_quantile(1 - alpha, df) + t_quantile(power, df)) * sd * math.sqrt(2 / n)
+
+
+def seeds_for_effect(effect: float, sd: float, alpha: float, power: float = 0.8,
+                     cap: int = 1000) -> int | None:
+    """Seeds per group for `mde(sd, n, alpha, power) <= |effect|`; None above `cap` or for no effect."""
+    if effect == 0 or not math.isfinite(effect):
+        return None
+    if sd == 0:
+        return 2
+    for n in range(2, cap + 1):
+        m = mde(sd, n, alpha, power)
+        if m is not None and m <= abs(effect):
+            return n
+    return None
+
+
+def obf_spent(t: float, alpha: float) -> float:
+    """Lan-DeMets O'Brien-Fleming-type alpha spending: 2 - 2 Phi(z(1 - alpha/2) / sqrt(t)),
+    the error allowed to be spent by information fraction t (0 < t <= 1); alpha at t = 1."""
+    from scipy import stats as st
+
+    if t <= 0:
+        return 0.0
+    t = min(t, 1.0)
+    return float(2 - 2 * st.norm.cdf(st.norm.ppf(1 - alpha / 2) / math.sqrt(t)))
+
+
+def look_levels(fractions: list[float], alpha: float) -> list[float]:
+    """Nominal level of each look: the alpha spent since the previous look. Testing look k at
+    its level and stopping at the first decision keeps the overall error at most
+    sum(levels) = obf_spent(last fraction) <= alpha (a union bound over the looks: valid
+    under any correlation between them, at some cost in power against exact boundaries)."""
+    out, prev = [], 0.0
+    for t in fractions:
+        cur = obf_spent(t, alpha)
+        out.append(max(cur - prev, 0.0))
+        prev = max(prev, cur)
+    return out

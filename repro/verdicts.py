@@ -69,8 +69,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .claims import load_claims
-from .stats import Describe, WelchResult, describe, holm, welch
+from .claims import load_claims, metric_range
+from .stats import Describe, WelchResult, describe, holm, mde, seeds_for_effect, t_quantile, welch, welch_df
 
 if TYPE_CHECKING:  # pragma: no cover
     from .paper import Paper
@@ -78,6 +78,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 VERDICTS = ("reproduced", "not reproduced", "supported", "contradicted", "inconclusive", "not run")
 ALPHA = 0.05
+POWER = 0.8
+SUCCESSES = ("reproduced", "supported")
 FAILED_STATUSES = ("failed", "diverged", "timeout", "corrupt")
 
 
@@ -110,6 +112,21 @@ class ClaimVerdict:
     p_opposite_adjusted: float | None = None
     pairs: list[dict[str, Any]] = field(default_factory=list)   # ordering: one entry per adjacent pair
     method: str | None = None                     # the test used, in words
+    # -- issue 13: verdicts that can fail --------------------------------------------------
+    tolerance_from: str | None = None             # value claims: where the tolerance came from
+    seeds_to_decide: int | None = None            # value claims left inconclusive: seeds that would decide
+    mde: float | None = None                      # comparisons: smallest difference detectable at 80% power
+    seeds_needed: int | None = None               # comparisons: seeds per config for the planned effect
+    planned_effect: float | None = None           # the effect seeds_needed is for (claim's `effect`, else observed)
+    planned_from: str | None = None               # "claim" | "observed"
+    flags: list[str] = field(default_factory=list)  # tests that cannot fail (repro/flags.py)
+    sanity: bool = False                          # kind: sanity, shown apart and never counted
+    rounds: int | None = None                     # --until-decided: the round the verdict was reached in
+    alpha: float = ALPHA                          # the level it was judged at (a look's level when sequential)
+
+    @property
+    def counted_success(self) -> bool:
+        return self.verdict in SUCCESSES and not self.flags and not self.sanity
 
 
 @dataclass
@@ -133,12 +150,15 @@ class PaperJudgement:
     verdicts: list[ClaimVerdict]
     table: dict[str, dict[str, Describe]]        # config -> metric -> Describe
     ablations: list[AblationRow]
-    counts: dict[str, int]                       # verdict -> n
+    counts: dict[str, int]                       # verdict -> n (paper's claims; flagged successes left out)
     device_hours: dict[str, float]               # config -> total (all runs, failed ones too)
     failures: list                               # RunRecords not finished
     last_run: str | None                         # latest ended_at
     wall_time_s: dict[str, float] = field(default_factory=dict)
     devices: dict[str, list[str]] = field(default_factory=dict)   # config -> devices used
+    flagged: int = 0                             # successes that could not have failed (not in counts)
+    sanity_counts: dict[str, int] = field(default_factory=dict)  # kind: sanity claims, apart
+    sequential: dict | None = None               # --until-decided state (repro/sequential.py), when judged so
 
     def verdict(self, claim_id: str) -> ClaimVerdict:
         for v in self.verdicts:
@@ -169,8 +189,12 @@ def _seeds(d: Describe) -> str:
 
 
 # -- the table -----------------------------------------------------------------------------
-def _describe_config(results: "PaperResults", config: str, metric: str) -> Describe:
+def _describe_config(results: "PaperResults", config: str, metric: str,
+                     seeds: "dict[str, list[int]] | None" = None) -> Describe:
     runs = results.runs.get(config, [])
+    if seeds is not None:
+        keep = set(seeds.get(config, ()))
+        runs = [r for r in runs if r.seed in keep]
     failed = sum(r.status in FAILED_STATUSES for r in runs)
     finished = [r for r in runs if r.finished]
     values = [v for v in (r.final(metric) for r in finished) if v is not None]
@@ -183,10 +207,41 @@ def _slack(*xs: float) -> float:
 
 
 # -- value claims --------------------------------------------------------------------------
-def _judge_value(c: dict, d: Describe) -> ClaimVerdict:
+def _value_se(d: Describe, sp: float | None, sn: int) -> tuple[float, float]:
+    """Standard error of mean - claimed and its Welch-Satterthwaite df (paper's df: sn - 1, or
+    infinite when the paper does not say how many runs its +- is over)."""
+    assert d.sem is not None
+    terms = [(d.sem ** 2, float(d.n - 1))]
+    if sp is not None:
+        terms.append((sp ** 2 / sn, float(sn - 1) if sn > 1 else math.inf))
+    return math.sqrt(sum(v for v, _ in terms)), welch_df(terms)
+
+
+def value_seeds_to_decide(gap: float, tol: float, sd: float, sp: float | None, sn: int, alpha: float,
+                          power: float = POWER, cap: int = 1000) -> int | None:
+    """Seeds at which a value claim whose true gap is `gap` would be decided with `power`:
+    |gap| + (t(1-alpha) + t(power)) * se_n <= tol (equivalence) or
+    |gap| - (t(1-alpha/2) + t(power)) * se_n > tol (difference). None: no number of seeds would
+    (the paper's own +- alone is too wide, or the gap sits on the tolerance)."""
+    g = abs(gap)
+    for n in range(2, cap + 1):
+        terms = [(sd ** 2 / n, float(n - 1))]
+        if sp is not None:
+            terms.append((sp ** 2 / sn, float(sn - 1) if sn > 1 else math.inf))
+        se = math.sqrt(sum(v for v, _ in terms))
+        df = welch_df(terms)
+        if g < tol and g + (t_quantile(1 - alpha, df) + t_quantile(power, df)) * se <= tol:
+            return n
+        if g > tol and g - (t_quantile(1 - alpha / 2, df) + t_quantile(power, df)) * se > tol:
+            return n
+    return None
+
+
+def _judge_value(c: dict, d: Describe, alpha: float = ALPHA) -> ClaimVerdict:
     v, sp, sn = c["value"], c["spread"], c.get("spread_n") or 1
-    tol = c["tolerance"]
     base = _verdict(c, "inconclusive", "", [c["config"]], {c["config"]: d}, claimed=v, spread=sp)
+    base.tolerance = tol = c["tolerance_abs"]
+    base.tolerance_from = c.get("tolerance_from")
     if d.n == 0:
         base.verdict = "not run"
         base.reason = f"Not run: no finished run of {c['config']} reports {c['metric']}" + (
@@ -198,62 +253,45 @@ def _judge_value(c: dict, d: Describe) -> ClaimVerdict:
         gap = 0.0  # float noise from averaging (0.94, 0.95, 0.96 -> 0.9499999999999999)
     base.gap_abs = gap
     base.gap_rel = gap / abs(v) if v != 0 else None
-    tol_abs = None
-    if tol:
-        (tk, tv), = tol.items()
-        tol_abs = float(tv) if tk == "abs" else float(tv) * abs(v)
-    base.tolerance = tol_abs
-    # Boundaries are inclusive, up to float rounding (0.83 - 0.81 is 0.0200000000000001).
-    in_tol = tol_abs is not None and abs(gap) <= tol_abs + _slack(tol_abs, v)
-    interval = None
-    if d.n >= 2:
-        assert d.sem is not None and d.ci_low is not None and d.ci_high is not None
-        if sp is None:
-            interval = (d.ci_low, d.ci_high)
-            base.method = "claimed value against the 95% Student-t interval of the mean"
-        else:
-            from scipy import stats as st
-
-            sp_eff2 = sp ** 2 / sn
-            se2 = d.sem ** 2 + sp_eff2
-            if se2 == 0:
-                interval = (d.mean, d.mean)
-            else:
-                denom = d.sem ** 4 / (d.n - 1) + (sp_eff2 ** 2 / (sn - 1) if sn > 1 else 0.0)
-                df = se2 ** 2 / denom if denom > 0 else math.inf
-                half = float(st.t.ppf(1 - ALPHA / 2, df)) * math.sqrt(se2)
-                interval = (d.mean - half, d.mean + half)
-            base.method = ("claimed value against mean +- t * sqrt(sem^2 + spread^2"
-                           + (f"/{sn}" if sn > 1 else "") + ") (both spreads, 95%)")
-    elif tol_abs is not None:
-        base.method = "tolerance only (1 seed: no interval)"
-    base.interval = interval
-    in_int = interval is not None and (interval[0] - _slack(*interval) <= v <= interval[1] + _slack(*interval))
-    where = f"mean {_g(d.mean)} over {_seeds(d)} vs claimed {_g(v)}" + (f" ± {_g(sp)}" if sp is not None else "")
-    if in_tol or in_int:
+    where = (f"mean {_g(d.mean)} over {_seeds(d)} vs claimed {_g(v)}" + (f" ± {_g(sp)}" if sp is not None else "")
+             + f", tolerance ±{_g(tol)}")
+    base.method = (f"equivalence: the {100 * (1 - 2 * alpha):.3g}% interval of mean - claimed "
+                   f"(our seeds{' and the paper' + chr(39) + 's ±' if sp is not None else ''}) inside ± the "
+                   f"tolerance; not reproduced when the {100 * (1 - alpha):.3g}% interval lies beyond it")
+    if d.n < 2:
+        base.reason = (f"Inconclusive: {where}; 1 finished seed gives no estimate of the spread, "
+                       "so the gap cannot be judged against the tolerance.")
+        base.seeds_to_decide = 2
+        return base
+    se, df = _value_se(d, sp, sn)
+    h_eq = t_quantile(1 - alpha, df) * se if se > 0 else 0.0
+    h_out = t_quantile(1 - alpha / 2, df) * se if se > 0 else 0.0
+    base.interval = (gap - h_eq, gap + h_eq)                # equivalence interval of the difference
+    eps = _slack(tol, v)
+    if -tol - eps <= gap - h_eq and gap + h_eq <= tol + eps:
         base.verdict = "reproduced"
-        why = []
-        if in_tol:
-            why.append(f"the gap {_g(gap)} is within the tolerance ±{_g(tol_abs)}")
-        if in_int:
-            what = "interval allowing for both spreads" if sp is not None else "95% interval of the mean"
-            why.append(f"the claimed value lies inside the {what} [{_g(interval[0])}, {_g(interval[1])}]")
-        base.reason = f"Reproduced: {where}; " + " and ".join(why) + "."
-    elif interval is None and tol_abs is None:
-        base.verdict = "inconclusive"
-        base.reason = (f"Inconclusive: {where}; with 1 finished seed there is no interval and the "
-                       "claim sets no tolerance.")
-    else:
+        base.reason = (f"Reproduced: {where}; the {100 * (1 - 2 * alpha):.3g}% interval of the difference "
+                       f"[{_g(gap - h_eq)}, {_g(gap + h_eq)}] lies inside ±{_g(tol)}.")
+    elif gap - h_out > tol + eps or gap + h_out < -tol - eps:
         base.verdict = "not reproduced"
-        why = []
-        if tol_abs is not None:
-            why.append(f"the gap {_g(gap)} exceeds the tolerance ±{_g(tol_abs)}")
-        if interval is not None:
-            why.append(f"the claimed value is outside [{_g(interval[0])}, {_g(interval[1])}]"
-                       + (" (every seed gave the same value)" if d.zero_variance and sp is None else ""))
+        base.reason = (f"Not reproduced: {where}; the difference {_g(gap)} is shown to exceed the tolerance "
+                       f"(its {100 * (1 - alpha):.3g}% interval [{_g(gap - h_out)}, {_g(gap + h_out)}] lies "
+                       f"outside ±{_g(tol)})" + (" (every seed gave the same value)" if d.zero_variance else "")
+                       + ".")
+    else:
+        sd = d.std or 0.0
+        need = value_seeds_to_decide(gap, tol, sd, sp, sn, alpha)
+        base.seeds_to_decide = need
+        if need is None:
+            would = ("no number of seeds would decide it: the paper's own ± alone is too wide for the "
+                     "tolerance" if sp is not None and sp / math.sqrt(sn) * 1.645 >= tol
+                     else "no number of seeds would decide it at this gap")
+        elif need <= d.n:
+            would = f"about {need} seeds would decide it at this gap; more seeds average out the noise"
         else:
-            why.append("only 1 seed finished, so no interval could absorb it")
-        base.reason = f"Not reproduced: {where}; " + " and ".join(why) + "."
+            would = f"about {need} seeds would decide it at this gap"
+        base.reason = (f"Inconclusive: {where}; {d.n} seeds give ±{_g(h_eq)} around the difference "
+                       f"{_g(gap)} against a tolerance of ±{_g(tol)}; {would}.")
     return base
 
 
@@ -326,10 +364,10 @@ def _comparison_sentence(verdict: str, a: str, b: str, rel: str, margin: float |
     return f"{verdict.capitalize()}: {core}{exact}; {nums}."
 
 
-def _decide(t: _Test) -> str:
-    if t.adj < ALPHA:
+def _decide(t: _Test, alpha: float = ALPHA) -> str:
+    if t.adj < alpha:
         return "supported"
-    if t.adj_opp < ALPHA:
+    if t.adj_opp < alpha:
         return "contradicted"
     return "inconclusive"
 
@@ -342,7 +380,8 @@ def _verdict(c: dict, verdict: str, reason: str, configs: list[str], stats: dict
         gap_rel=None, p_value=None, p_adjusted=None, effect_size=None, diff=None, diff_ci=None,
         status=c.get("status", "candidate"),
         relation=c.get("relation") if c["kind"] == "comparison" else c.get("direction"),
-        margin=c.get("margin"),
+        margin=c.get("margin"), sanity=bool(c.get("sanity")),
+        tolerance=c.get("tolerance_abs"), tolerance_from=c.get("tolerance_from"),
     )
 
 
@@ -371,17 +410,34 @@ def _few(c: dict, configs: list[str], stats: dict[str, Describe]) -> str | None:
 
 
 # -- the paper -----------------------------------------------------------------------------
-def judge_paper(paper: "Paper", results: "PaperResults") -> PaperJudgement:
-    """Every claim judged, the config x metric table, the ablation table, compute and failures."""
+def judge_paper(paper: "Paper", results: "PaperResults", *, alpha: float = ALPHA,
+                seeds: "dict[str, list[int]] | None" = None, sequential: bool = True) -> PaperJudgement:
+    """Every claim judged, the config x metric table, the ablation table, compute and failures.
+
+    alpha: the level (a look's nominal level when judging sequentially); seeds: judge only these
+    seeds of each config (a look of --until-decided); sequential: when the paper has a
+    --until-decided record (repro/sequential.py), report each claim's verdict from the look
+    it stopped at, as the procedure decided it.
+    """
+    if sequential and seeds is None:
+        from .sequential import judge_sequential, read_state
+
+        state = read_state(results, paper)
+        if state is not None:
+            return judge_sequential(paper, results, state)
     claims = load_claims(paper)
     metrics = [m.name for m in paper.metrics]
     configs = list(paper.config_files())
-    table = {c: {m: _describe_config(results, c, m) for m in metrics} for c in configs}
+    table = {c: {m: _describe_config(results, c, m, seeds) for m in metrics} for c in configs}
 
     def stats_of(cfg: str, metric: str) -> Describe:
         if cfg in table and metric in table[cfg]:
             return table[cfg][metric]
-        return _describe_config(results, cfg, metric)
+        return _describe_config(results, cfg, metric, seeds)
+
+    from .flags import at_bound, config_values, confounded, tolerance_covers_range
+
+    values = config_values(paper)
 
     verdicts: list[ClaimVerdict] = []
     family: list[_Test] = []
@@ -393,7 +449,11 @@ def judge_paper(paper: "Paper", results: "PaperResults") -> PaperJudgement:
             if not c["runnable"] or c["value"] is None:
                 verdicts.append(_not_runnable(c, cfgs))
             else:
-                verdicts.append(_judge_value(c, stats_of(c["config"], c["metric"])))
+                v = _judge_value(c, stats_of(c["config"], c["metric"]), alpha)
+                flag = tolerance_covers_range(c, metric_range(paper, c["metric"]))
+                if flag:
+                    v.flags.append(flag)
+                verdicts.append(v)
             continue
         cfgs = [c["a"], c["b"]] if kind == "comparison" else list(c["configs"])
         if not c["runnable"]:
@@ -415,6 +475,12 @@ def judge_paper(paper: "Paper", results: "PaperResults") -> PaperJudgement:
                     family.append(t)
                 tests.append((a, b, t, w))
             pending.append((v, tests))
+            v.flags.extend(confounded(c, values))
+            rng = metric_range(paper, c["metric"])
+            for a, b in zip(cfgs, cfgs[1:]):
+                flag = at_bound(a, b, stats[a], stats[b], rng)
+                if flag:
+                    v.flags.append(flag)
             if kind == "comparison":
                 v.method = ("TOST with Welch's t-test (equivalence), Holm-adjusted" if rel == "within"
                             else "one-sided Welch's t-test, Holm-adjusted")
@@ -432,12 +498,13 @@ def judge_paper(paper: "Paper", results: "PaperResults") -> PaperJudgement:
         t.adj_opp = holm(swapped)[i]
 
     for v, tests in pending:
-        _finish(v, tests)
+        _finish(v, tests, alpha)
+        _plan_power(v, alpha / max(len(family), 1))
+    for v in verdicts:
+        v.alpha = alpha
 
     ablations = _ablations(paper, results, table, metrics)
-    counts = {k: 0 for k in VERDICTS}
-    for v in verdicts:
-        counts[v.verdict] += 1
+    counts, sanity_counts, flagged = tally(verdicts)
     device_hours: dict[str, float] = {}
     wall: dict[str, float] = {}
     devices: dict[str, list[str]] = {}
@@ -462,10 +529,52 @@ def judge_paper(paper: "Paper", results: "PaperResults") -> PaperJudgement:
         paper_id=paper.id, verdicts=verdicts, table=table, ablations=ablations, counts=counts,
         device_hours=device_hours, failures=failures, last_run=max(ended) if ended else None,
         wall_time_s=wall, devices={k: v for k, v in devices.items() if v},
+        flagged=flagged, sanity_counts=sanity_counts,
     )
 
 
-def _finish(v: ClaimVerdict, tests: list[tuple[str, str, _Test | None, WelchResult]]) -> None:
+def tally(verdicts: list[ClaimVerdict]) -> tuple[dict[str, int], dict[str, int], int]:
+    """(counts of the paper's claims, counts of sanity claims, flagged successes left out)."""
+    counts = {k: 0 for k in VERDICTS}
+    sanity = {k: 0 for k in VERDICTS}
+    flagged = 0
+    for v in verdicts:
+        if v.sanity:
+            sanity[v.verdict] += 1
+        elif v.verdict in SUCCESSES and v.flags:
+            flagged += 1
+        else:
+            counts[v.verdict] += 1
+    return counts, sanity, flagged
+
+
+def _plan_power(v: ClaimVerdict, level: float) -> None:
+    """Directional comparisons: the smallest difference the seeds detect at 80% power and the
+    seeds per config the planned effect needs, at the Bonferroni level alpha/m (m = the Holm
+    family's size: Holm rejects at least what Bonferroni does, so the power is at least this)."""
+    if v.relation == "within" or v.verdict == "not run":
+        return
+    if v.kind == "ordering" and v.pairs:
+        weakest = max(v.pairs, key=lambda p: -1 if p["p_adjusted"] is None else p["p_adjusted"])
+        a, b = weakest["a"], weakest["b"]
+    elif v.kind == "comparison":
+        a, b = v.configs
+    else:
+        return
+    da, db = v.stats[a], v.stats[b]
+    if da.std is None or db.std is None:
+        return
+    sd = math.sqrt((da.std ** 2 + db.std ** 2) / 2)
+    n = min(da.n, db.n)
+    v.mde = mde(sd, n, level, POWER)
+    effect = v.claim.get("effect") if v.kind == "comparison" else None
+    v.planned_from = "claim" if effect is not None else "observed"
+    v.planned_effect = effect if effect is not None else (da.mean - db.mean if da.mean is not None and db.mean is not None else None)
+    if v.planned_effect is not None:
+        v.seeds_needed = seeds_for_effect(v.planned_effect, sd, level, POWER)
+
+
+def _finish(v: ClaimVerdict, tests: list[tuple[str, str, _Test | None, WelchResult]], alpha: float = ALPHA) -> None:
     rel = v.claim["relation"] if v.kind == "comparison" else (
         "greater" if v.claim["direction"] == "decreasing" else "less")
     margin = v.claim.get("margin")
@@ -477,13 +586,13 @@ def _finish(v: ClaimVerdict, tests: list[tuple[str, str, _Test | None, WelchResu
             return
         v.p_value, v.p_adjusted = t.p, t.adj
         v.p_opposite, v.p_opposite_adjusted = t.p_opp, t.adj_opp
-        v.verdict = _decide(t)
+        v.verdict = _decide(t, alpha)
         v.reason = _comparison_sentence(v.verdict, a, b, rel, margin, v.stats[a], v.stats[b], t)
         return
     # ordering: every adjacent pair must hold
     pair_verdicts = []
     for a, b, t, w in tests:
-        pv = "inconclusive" if t is None else _decide(t)
+        pv = "inconclusive" if t is None else _decide(t, alpha)
         pair_verdicts.append(pv)
         v.pairs.append({
             "a": a, "b": b, "relation": rel, "verdict": pv, "diff": w.diff, "diff_ci": w.diff_ci,
