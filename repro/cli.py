@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "status": ("repro.commands.status", "status", "Show queued, running, finished and failed runs."),
     "report": ("repro.commands.report", "report", "Judge the claims and render results/<id>/report.md."),
     "site": ("repro.commands.site", "site", "Render the static results site into site/."),
+    "check": ("repro.commands.check", "check", "List claims that cannot fail or decide, before any run."),
 }
 
 

@@ -19,6 +19,7 @@ can do it before any run.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .configs import SECTIONS, deep_merge
@@ -110,3 +111,78 @@ def at_bound(a: str, b: str, da: Describe, db: Describe, rng: tuple[float, float
         return (f"cannot fail: {a} and {b} both sit at the metric's bound {da.mean:g} with no variance "
                 "over seeds")
     return f"cannot fail: every seed of {a} and {b} gave the same value {da.mean:g} (a tie with no variance)"
+
+
+# -- `repro check`: the same findings before any run -----------------------------------------
+def audit(paper: Paper, results: Any = None) -> dict[str, list[str]]:
+    """What `repro check` lists, one sentence per finding, by section.
+
+    cannot_fail: tolerances covering the metric's range, ties at a bound (when results exist),
+    sanity claims; confounded: config pairs differing in more than the claim's factor;
+    no_tolerance: value claims judged with a proposed tolerance; underpowered: directional
+    comparisons whose planned seeds cannot detect the claimed (else observed) effect at 80%
+    power. Before any run the spread is unknown, so the smallest detectable effect is given in
+    standard deviations of the metric over seeds.
+    """
+    from .claims import load_claims, metric_range
+    from .stats import describe, mde, seeds_for_effect
+    from .verdicts import ALPHA, POWER
+
+    claims = load_claims(paper)
+    values = config_values(paper)
+    n = len(paper.seeds)
+    out: dict[str, list[str]] = {"cannot_fail": [], "confounded": [], "no_tolerance": [], "underpowered": []}
+    comparisons = [c for c in claims if c["kind"] != "value" and c["runnable"]]
+    family = sum(1 if c["kind"] == "comparison" else len(c["configs"]) - 1 for c in comparisons)
+    level = ALPHA / max(family, 1)
+
+    def stats(cfg: str, metric: str):
+        if results is None:
+            return None
+        vals = results.values(cfg, metric)
+        return describe(vals) if vals else None
+
+    for c in claims:
+        cid = c["id"]
+        if c.get("sanity"):
+            out["cannot_fail"].append(f"{cid}: kind: sanity (outcome fixed by construction; shown apart)")
+        if c["kind"] == "value":
+            if not c["runnable"] or c["value"] is None:
+                continue
+            flag = tolerance_covers_range(c, metric_range(paper, c["metric"]))
+            if flag:
+                out["cannot_fail"].append(f"{cid}: {flag}")
+            if c["tolerance"] is None:
+                out["no_tolerance"].append(f"{cid}: {c['tolerance_from']}: ±{c['tolerance_abs']:g}; "
+                                           f"write tolerance: {{abs: x}} in claims.yaml")
+            continue
+        if not c["runnable"]:
+            continue
+        out["confounded"].extend(f"{cid}: {f}" for f in confounded(c, values))
+        cfgs = [c["a"], c["b"]] if c["kind"] == "comparison" else c["configs"]
+        rng = metric_range(paper, c["metric"])
+        ds = [stats(x, c["metric"]) for x in cfgs]
+        for (a, da), (b, db) in zip(zip(cfgs, ds), zip(cfgs[1:], ds[1:])):
+            if da is not None and db is not None:
+                flag = at_bound(a, b, da, db, rng)
+                if flag:
+                    out["cannot_fail"].append(f"{cid}: {flag}")
+        if c["kind"] != "comparison" or c["relation"] == "within":
+            continue
+        da, db = ds
+        d_units = mde(1.0, n, level, POWER)
+        if da is not None and db is not None and da.std is not None and db.std is not None:
+            sd = math.sqrt((da.std ** 2 + db.std ** 2) / 2)
+            effect = c["effect"] if c["effect"] is not None else da.mean - db.mean
+            what = "claimed" if c["effect"] is not None else "observed"
+            need = seeds_for_effect(effect, sd, level, POWER)
+            if need is None or need > n:
+                out["underpowered"].append(
+                    f"{cid}: {n} seeds detect differences ≥ {mde(sd, n, level, POWER):.3g} (sd {sd:.3g}); "
+                    f"the {what} effect {effect:.3g} needs " + (f"{need} seeds" if need else "more than 1000 seeds"))
+        elif d_units is not None:
+            out["underpowered"].append(
+                f"{cid}: before any run, {n} seeds detect only differences ≥ {d_units:.2f} standard "
+                f"deviations of {c['metric']} over seeds (80% power, level {level:.3g})"
+                + (f"; the claimed effect is {c['effect']:g}" if c["effect"] is not None else ""))
+    return out
