@@ -33,9 +33,12 @@ from .common import (config_set_option, paper_argument, parse_int_list, results_
 @click.option("--account", metavar="NAME", help="SLURM account to charge.")
 @click.option("--sbatch", "sbatch_flags", multiple=True, metavar="FLAG", help="Extra sbatch flag, e.g. --sbatch=--qos=high (repeatable).")
 @click.option("--no-wait", is_flag=True, help="SLURM: submit and return at once; follow with `repro status`.")
+@click.option("--until-decided", is_flag=True, help="Then add seeds in rounds to the configs of undecided claims (alpha-spending looks) until each is decided or --max-seeds.")
+@click.option("--max-seeds", type=click.IntRange(min=2), default=10, show_default=True, help="--until-decided: seeds per config at most.")
 @results_option
 def run(paper: Path, only, config_set, seeds, workers, devices, runs_per_device, timeout_s, dry_run, wait_lock, no_site,
-        executor, partition, time_min, gpus_per_run, cpus_per_run, account, sbatch_flags, no_wait, results) -> int:
+        executor, partition, time_min, gpus_per_run, cpus_per_run, account, sbatch_flags, no_wait, until_decided,
+        max_seeds, results) -> int:
     """Run baseline, method and every ablation of PAPER over its seeds.
 
     \b
@@ -54,6 +57,7 @@ def run(paper: Path, only, config_set, seeds, workers, devices, runs_per_device,
       repro run papers/1611.03530
       repro run papers/1611.03530 --only method --seeds 0
       repro run papers/1611.03530 --dry-run
+      repro run papers/1611.03530 --until-decided --max-seeds 10
       repro run papers/1207.0580 --config-set gpu
       repro run papers/1611.03530 --devices 0,1 --runs-per-device 4
       repro run papers/1611.03530 --executor slurm --partition gpu --gpus-per-run 1 --time 30 --no-wait
@@ -72,6 +76,9 @@ def run(paper: Path, only, config_set, seeds, workers, devices, runs_per_device,
     label = p.results_name
     seed_list = parse_int_list(seeds, "--seeds")
     device_list = [d.strip() for d in devices.split(",") if d.strip()] if devices else None
+    if until_decided and (executor != "local" or seeds or dry_run):
+        raise UsageError("--until-decided runs locally from paper.yaml's seeds",
+                         hint="leave out --executor slurm, --seeds and --dry-run")
     if no_wait and executor != "slurm":
         raise UsageError("--no-wait needs --executor slurm", hint="local runs live in this process: it must wait for them")
     if executor == "slurm":
@@ -85,6 +92,10 @@ def run(paper: Path, only, config_set, seeds, workers, devices, runs_per_device,
     configs = resolve_configs(p, split_names(only))
     seed_list = seed_list if seed_list is not None else p.seeds
     p.metrics  # noqa: B018 - validates paper.yaml's metrics
+    if until_decided:
+        from ..claims import load_claims
+
+        load_claims(p)  # a bad claims.yaml fails now, not after the first round
 
     def make_plan():
         planned = plan(p, results_root, seeds=seed_list, git=git_state(p.root), configs=configs)
@@ -125,6 +136,11 @@ def run(paper: Path, only, config_set, seeds, workers, devices, runs_per_device,
                     f"{len(failed)} of {len(jobs)} runs did not finish:\n{lines}",
                     hint="read the logs above; rerunning `repro run` retries only these runs",
                 )
+        if until_decided:  # rounds of seeds for undecided claims only (repro/sequential.py)
+            from ..sequential import run_until_decided
+
+            run_until_decided(p, results_root, configs, lambda specs: _execute(
+                specs, workers, device_list, runs_per_device, timeout_s), max_seeds=max_seeds, echo=click.echo)
         if not no_site:
             _publish(p, results_root)
     return 0
