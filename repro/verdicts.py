@@ -70,7 +70,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .claims import load_claims, metric_range
-from .stats import Describe, WelchResult, describe, holm, mde, seeds_for_effect, t_quantile, welch, welch_df
+from .stats import (Describe, WelchResult, describe, holm, mde, seeds_for_effect, smallest_n, t_quantile, welch,
+                    welch_df)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .paper import Paper
@@ -224,17 +225,20 @@ def value_seeds_to_decide(gap: float, tol: float, sd: float, sp: float | None, s
     |gap| - (t(1-alpha/2) + t(power)) * se_n > tol (difference). None: no number of seeds would
     (the paper's own +- alone is too wide, or the gap sits on the tolerance)."""
     g = abs(gap)
-    for n in range(2, cap + 1):
+    if g == tol:
+        return None
+
+    def ok(n: int) -> bool:
         terms = [(sd ** 2 / n, float(n - 1))]
         if sp is not None:
             terms.append((sp ** 2 / sn, float(sn - 1) if sn > 1 else math.inf))
         se = math.sqrt(sum(v for v, _ in terms))
         df = welch_df(terms)
-        if g < tol and g + (t_quantile(1 - alpha, df) + t_quantile(power, df)) * se <= tol:
-            return n
-        if g > tol and g - (t_quantile(1 - alpha / 2, df) + t_quantile(power, df)) * se > tol:
-            return n
-    return None
+        if g < tol:
+            return g + (t_quantile(1 - alpha, df) + t_quantile(power, df)) * se <= tol
+        return g - (t_quantile(1 - alpha / 2, df) + t_quantile(power, df)) * se > tol
+
+    return smallest_n(ok, cap)
 
 
 def _judge_value(c: dict, d: Describe, alpha: float = ALPHA) -> ClaimVerdict:
@@ -330,6 +334,25 @@ def _test(a: list[float], b: list[float], relation: str, margin: float | None) -
     opp = welch(a, b, _opposite(relation)).p
     assert opp is not None
     return _Test(p=w.p, p_opp=opp, welch=w), w
+
+
+def judge_pair(a: list[float], b: list[float], relation: str, margin: float | None = None,
+               alpha: float = ALPHA) -> str:
+    """The verdict of one comparison `a relation b` alone in its Holm family (what judge_paper
+    decides for a paper with one comparison); for bench/verdict_calibration.py."""
+    t, _ = _test(a, b, relation, margin)
+    if t is None:
+        return "inconclusive"
+    t.adj, t.adj_opp = t.p, t.p_opp
+    return _decide(t, alpha)
+
+
+def judge_value(claim: dict, values: list[float], alpha: float = ALPHA) -> ClaimVerdict:
+    """A value claim (keys as load_claims returns them: id, value, spread, spread_n, tolerance_abs,
+    config, metric) judged on the given per-seed values."""
+    c = {"kind": "value", "status": "confirmed", "spread": None, "spread_n": None, "tolerance_from": None,
+         "config": "config", "metric": "metric", "id": "claim", **claim}
+    return _judge_value(c, describe(values), alpha)
 
 
 def _rel_words(rel: str, margin: float | None) -> str:
