@@ -36,3 +36,14 @@ def test_image_table_is_listed():
     tables = tables_from_latex(r"\begin{table}\caption{Scores}\includegraphics{x}\end{table}")
     (claim,) = claims_from_tables(tables)
     assert claim["value"] is None and "image" in claim["note"] and claim["source"]["table"] == "1"
+
+
+def test_value_claims_get_a_tolerance_from_the_printed_precision():
+    tables = tables_from_latex(r"""\begin{table}\caption{Results}
+\begin{tabular}{lcc}\hline Model & Acc & BLEU \\ \hline
+Ours & 95.30 & 28.4 $\pm$ 0.3 \\ \hline\end{tabular}\end{table}""")
+    claims = {c["metric"]: c for c in claims_from_tables(tables)}
+    acc, bleu = claims["acc"], claims["bleu"]
+    assert acc["tolerance"] == {"abs": pytest.approx(5 * 0.01 * acc["value"] / 95.30)}   # 5 units of 0.01
+    assert "printed precision 95.30" in acc["tolerance_from"]
+    assert bleu["spread"] == 0.3 and bleu["tolerance"] == {"abs": pytest.approx(0.9)}   # 3 x the paper's ±
