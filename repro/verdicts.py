@@ -1,6 +1,7 @@
 """Judging a paper's claims against its results on disk.
 
-Decisions, stated so that they can be checked (alpha = 0.05 throughout):
+Decisions, stated so that they can be checked (alpha = 0.05 unless a sequential look sets it;
+bench/verdict_calibration.py measures how often each kind of verdict is wrong):
 
 Which runs count
     A config's numbers are the final values of the metric over its *finished* runs (every
@@ -9,25 +10,27 @@ Which runs count
     listed in `failures`; a finished run without a finite value of the metric is counted in
     that metric's `n_failed` too. None of them is ever averaged in.
 
-Value claims ("test accuracy is 0.953")
-    `reproduced` when |mean - claimed| <= the claim's tolerance (abs, or rel * |claimed|), or
-    when the claimed value is statistically consistent with the seeds (DESIGN.md: "within the
-    tolerance or inside the interval"); `not reproduced` otherwise.
-    * Without the paper's own +-: consistent means inside the 95% Student-t interval of our
-      mean.
-    * With the paper's +- `spread` (a standard deviation; over `spread_n` runs when the
-      claim says so): the claimed number is itself uncertain, so the difference
-      mean - claimed is judged with both uncertainties: consistent when
-      |mean - claimed| <= t(0.975, df) * sqrt(sem^2 + spread^2 / spread_n), df by
-      Welch-Satterthwaite (the paper's df is infinite when spread_n is not given). When the
-      paper does not say how many runs its +- is over, spread_n = 1: the +- is taken as the
-      uncertainty of the claimed number itself. That is the widest reading, chosen on purpose:
-      a paper's +- is usually a std over a handful of runs, and declaring "not reproduced"
-      because we assumed a tighter claimed mean than the paper supports would be unfair.
-    * With one seed there is no interval: the tolerance alone decides; with no tolerance the
-      claim is `inconclusive` and says so.
-    * Zero variance over seeds gives the degenerate interval [mean, mean]: only the tolerance
-      (or the paper's +-) can then absorb a gap, which is the honest outcome.
+Value claims ("test accuracy is 0.953"): equivalence, so that noise never helps
+    Every value claim has a tolerance `tol` (claims.yaml `tolerance: {abs|rel}`, or proposed by
+    repro.claims.propose_tolerance from the printed precision and the paper's +- and marked
+    "no tolerance: proposed from precision"; `tolerance_from` says which). With gap =
+    mean - claimed, se = sqrt(sem^2 + spread^2 / spread_n) (the paper's +- `spread` is the
+    uncertainty of the claimed number; spread_n = 1 when the paper does not say over how many
+    runs, the most cautious reading now that a wider interval can only hurt) and df by
+    Welch-Satterthwaite (the paper's df infinite when spread_n is not given):
+    * `reproduced` when the 1 - 2*alpha (90%) interval gap +- t(1-alpha, df) * se lies inside
+      [-tol, tol]: two one-sided tests (TOST) of |gap| >= tol, each at alpha. A wider interval
+      (more noise, fewer seeds, a larger paper +-) makes it harder, never easier.
+    * `not reproduced` when the 1 - alpha (95%) interval gap +- t(1-alpha/2, df) * se lies wholly
+      beyond tol on one side: the one-sided test of gap > tol or gap < -tol, Bonferroni over
+      the two sides because the side is chosen by the data.
+    * otherwise `inconclusive`, saying the interval's half-width against the tolerance and the
+      seeds that would decide it: the smallest n with |gap| + (t(1-alpha) + t(0.8)) * se_n <= tol
+      (or |gap| - (t(1-alpha/2) + t(0.8)) * se_n > tol), se_n with the observed seed std; none when
+      the paper's +- alone is too wide for the tolerance.
+    * With one seed there is no spread: `inconclusive` (2 seeds would be the least to decide).
+      Zero variance over seeds (and no paper +-) gives the point interval [gap, gap].
+    Boundaries are inclusive up to float rounding (0.83 - 0.81 is 0.0200000000000001).
 
 Comparison claims ("a greater than b", "a within x of b")
     Welch's t-test over seeds. A directional claim is `supported` when its Holm-adjusted
@@ -58,6 +61,33 @@ The Holm family
     ordering claim, candidate and confirmed alike. Comparisons that could not be tested (n < 2)
     are not in it. The ablation table is a separate, exploratory family per metric: each
     config against paper.yaml's baseline, two-sided Welch, Holm across the configs.
+
+Power (directional comparisons and orderings)
+    Each gets the smallest true difference its seeds detect with 80% power,
+    (t(1-a') + t(0.8)) * sd * sqrt(2/n) with df 2n-2, sd the RMS of the two configs' stds and n
+    the smaller group, at a' = alpha / m (m the Holm family's size: Holm rejects whatever
+    Bonferroni does, so the power is at least this); and the seeds per config that would detect
+    the effect the claim states (`effect:`, mean(a) - mean(b) on the proxy's scale) or else
+    the observed difference, at least 3 (with 2, Welch's df drops to 1-2 and the formula
+    overstates the power). For an ordering, the pair closest to failing is planned.
+
+Tests that cannot fail (repro.flags)
+    A metric at its bound with no variance in both configs of a pair; a value claim's
+    tolerance covering the metric's whole range; configs compared by a claim differing in more
+    keys than its `factor:` (one key when it names none; the keys are listed). The verdict is
+    kept and shown with the flag, and a flagged success is never counted: `counts` leaves it
+    out and `flagged` counts it.
+
+Sanity claims
+    `kind: sanity` (outcome fixed by construction) are judged by the same rules and tested in
+    the same Holm family, shown apart and never counted (`sanity_counts`).
+
+Until decided (repro.sequential)
+    With `repro run --until-decided`, seeds are added in rounds to the configs of undecided
+    claims; look k is judged by these rules at the level alpha(t_k) - alpha(t_{k-1}) of the
+    O'Brien-Fleming-type Lan-DeMets spending function on the first n_k seeds, and a claim's
+    verdict is the one of the look it was decided in (`rounds`). The overall error stays at most
+    alpha (union bound over looks).
 
 `not run`: the claim names no config (the proxy cannot speak to it) or one of its configs
 has no finished run with a value of the metric.

@@ -105,7 +105,7 @@ def test_synthetic_site_links_images_and_content(project: Path) -> None:
     index = build(project)
     assert index == project / "site" / "index.html"
     counts = check_site(project / "site")
-    assert counts["pages"] == 3
+    assert counts["pages"] == 4  # index, 2 papers, verdicts.html
     # Per paper: curves and bars for 2 metrics, claimed vs reproduced.
     assert counts["images"] == 10
     page = (project / "site" / "papers" / "2001.00001" / "index.html").read_text()
@@ -323,7 +323,7 @@ def test_shipped_papers(tmp_path: Path) -> None:
         pytest.skip("no shipped paper has a paper.yaml yet")
     index = build_site(REPO / "papers", REPO / "results", tmp_path / "site", jobs=1)
     counts = check_site(tmp_path / "site")
-    assert counts["pages"] == len(find_papers(REPO / "papers")) + 1
+    assert counts["pages"] == len(find_papers(REPO / "papers")) + 2  # + index and verdicts.html
     for p in find_papers(REPO / "papers"):
         assert f"papers/{p.name}/index.html" in index.read_text()
     # The site is self-contained: nothing in it points back into the repository.
@@ -349,3 +349,13 @@ def test_plot_text_is_not_mathtext() -> None:
     svg = site_plots._Canvas().draw("bars", {"metric": "m$\\x{$", "configs": [
         {"name": "a$\\nope{$", "mean": 1.0, "ci_low": 0.5, "ci_high": 1.5, "values": [1.0, 0.9]}]})
     assert b"nope{" in svg
+
+
+def test_every_paper_page_links_the_page_on_how_verdicts_are_made(project: Path) -> None:
+    build(project)
+    page = project / "site" / "verdicts.html"
+    text = page.read_text()
+    assert "How verdicts are made" in text and "O'Brien-Fleming" in text and "≤ 0.05" in text
+    for p in ("2001.00001", "2001.00002"):
+        html = (project / "site" / "papers" / p / "index.html").read_text()
+        assert 'href="../../verdicts.html"' in html

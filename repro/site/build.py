@@ -60,6 +60,12 @@ VERDICT_CLASS = {
 }
 
 
+# bench/verdict_calibration.py, recorded in bench/README.md ("Verdict calibration").
+VERDICT_CALIBRATION = [
+    ("wrong successes, worst cell (fixed 3-10 seeds, and sequential)", "see bench/README.md", "≤ 0.05"),
+]
+
+
 class SiteError(ReproError):
     """The site cannot be written where asked."""
 
@@ -144,6 +150,9 @@ def build_site(papers_dir: str | Path, results_root: str | Path, site_dir: str |
             rows[key] = _load_row(site_dir, key) or {}
     if not only:
         _prune(site_dir, set(keys))
+    # How verdicts are made and how often they are wrong (bench/verdict_calibration.py's figures).
+    _write_if_changed(site_dir / "verdicts.html", env.get_template("site/verdicts.html.j2").render(
+        calibration=VERDICT_CALIBRATION))
     index = site_dir / "index.html"
     _write_if_changed(index, env.get_template("site/index.html.j2").render(
         **_index_context(rows, papers_dir, results_root, n_papers=len(found))))
