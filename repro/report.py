@@ -157,7 +157,13 @@ def planning_text(v: ClaimVerdict) -> str:
     parts = []
     if v.mde is not None:
         parts.append(f"detectable at 80% power: ≥{num(abs(v.mde), 3)}")
-    if v.planned_effect is not None:
+    rel = v.claim.get("relation") if v.kind == "comparison" else (
+        "greater" if v.claim.get("direction") == "decreasing" else "less")
+    against = v.planned_effect is not None and v.planned_from == "observed" and (
+        (v.planned_effect < 0) if rel == "greater" else (v.planned_effect > 0))
+    if against:
+        parts.append(f"the observed effect {num(v.planned_effect, 3)} goes against the claim")
+    elif v.planned_effect is not None:
         what = "claimed" if v.planned_from == "claim" else "observed"
         parts.append(f"{what} effect {num(v.planned_effect, 3)} needs "
                      + (f"{v.seeds_needed} seeds" if v.seeds_needed else "more than 1000 seeds"))
