@@ -176,7 +176,11 @@ def audit(paper: Paper, results: Any = None) -> dict[str, list[str]]:
             effect = c["effect"] if c["effect"] is not None else da.mean - db.mean
             what = "claimed" if c["effect"] is not None else "observed"
             need = seeds_for_effect(effect, sd, level, POWER)
-            if need is None or need > n:
+            against = c["effect"] is None and ((effect < 0) if c["relation"] == "greater" else (effect > 0))
+            if against:
+                out["underpowered"].append(f"{cid}: the observed effect {effect:.3g} goes against the claim; "
+                                           f"{n} seeds detect differences ≥ {mde(sd, n, level, POWER):.3g}")
+            elif need is None or need > n:
                 out["underpowered"].append(
                     f"{cid}: {n} seeds detect differences ≥ {mde(sd, n, level, POWER):.3g} (sd {sd:.3g}); "
                     f"the {what} effect {effect:.3g} needs " + (f"{need} seeds" if need else "more than 1000 seeds"))
