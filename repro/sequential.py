@@ -155,8 +155,8 @@ def run_until_decided(paper: "Paper", results_root: Path, configs: list, execute
         results = load_results(results_root, paper.id, paper.config_set)
         last = judge_paper(paper, results, alpha=level, seeds=look_seeds, sequential=False)
         looks.append({"round": k, "n": n, "fraction": n / max_seeds, "level": level, "seeds": look_seeds})
-        if open_ids is None:
-            open_ids = [v.id for v in last.verdicts]
+        if open_ids is None:  # claims on configs outside --only cannot gain seeds here
+            open_ids = [v.id for v in last.verdicts if v.configs and all(c in by_name for c in v.configs)]
         now = []
         for v in last.verdicts:
             if v.id in open_ids and v.verdict not in UNDECIDED:
