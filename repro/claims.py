@@ -1,18 +1,30 @@
 """claims.yaml: loading and checking a paper's claims.
 
 Schema (ARCHITECTURE.md). Every claim has `id` ([a-z0-9-], unique), `kind`
-(value | comparison | ordering), `status` (candidate | confirmed), and optionally `text`,
+(value | comparison | ordering | sanity), `status` (candidate | confirmed), and optionally `text`,
 `source` (table/figure/page/row/column/caption) and `note`.
 
 * value:      `config` (or null: cannot run on the proxy, judged `not run`), `metric`,
               `value`, `spread` (the paper's own +-, a standard deviation), optional
               `spread_n` (how many runs the paper's +- is over, when it says), optional
-              `tolerance: {abs: x}` or `{rel: r}`.
+              `tolerance: {abs: x}` or `{rel: r}`, optional `tolerance_from` (where the
+              tolerance came from, in words). Every value claim is judged against a
+              tolerance: without one, `propose_tolerance` supplies it and the claim says
+              "no tolerance: proposed from precision" (`repro check` lists such claims).
 * comparison: `metric`, `a`, `b` (configs), `relation` (greater | less | within, or
               better | worse, which follow the metric's goal in paper.yaml), `margin`
               (required for within, the largest |mean(a) - mean(b)| the claim allows).
 * ordering:   `metric`, `configs` (at least 2, in the claimed order), `direction`
               (decreasing | increasing, or better | worse by the metric's goal).
+* comparison and ordering claims may name `factor`: the config key(s) the claim is about
+  (dotted, e.g. model.dropout; a section name covers the section). Configs that differ in
+  any other key are confounded and the claim is flagged. Without `factor` a claim is taken
+  to be about one key. `effect`: the difference mean(a) - mean(b) the paper reports, on the
+  proxy's metric scale, used to plan seeds (else the observed difference is used).
+* sanity:     a claim whose outcome is fixed by construction (a model that fits its training
+              set, a true-label model beating a random-label one). It has the keys of a value,
+              comparison or ordering claim (inferred from `a`/`b`, `configs`, else value), is
+              judged the same way, and is shown apart from the paper's claims, never counted.
 
 A claim that names a config or metric the paper does not have is an error naming the
 claim, the file and the line: a typo must never quietly turn a claim into `not run`.
@@ -33,7 +45,7 @@ from .errors import ClaimsError
 from .paper import Paper
 from .yamlio import load_mapping
 
-KINDS = ("value", "comparison", "ordering")
+KINDS = ("value", "comparison", "ordering", "sanity")
 STATUSES = ("candidate", "confirmed")
 RELATIONS = ("greater", "less", "within", "better", "worse")
 DIRECTIONS = ("decreasing", "increasing", "better", "worse")
@@ -42,10 +54,66 @@ SOURCE_KEYS = ("table", "figure", "page", "row", "column", "caption", "section",
 
 COMMON_KEYS = ("id", "text", "source", "kind", "metric", "status", "note")
 KIND_KEYS = {
-    "value": ("config", "value", "spread", "spread_n", "tolerance", "best"),  # best: bold in the paper
-    "comparison": ("a", "b", "relation", "margin"),
-    "ordering": ("configs", "direction"),
+    "value": ("config", "value", "spread", "spread_n", "tolerance", "tolerance_from", "best"),  # best: bold in the paper
+    "comparison": ("a", "b", "relation", "margin", "factor", "effect"),
+    "ordering": ("configs", "direction", "factor"),
 }
+NO_TOLERANCE = "no tolerance: proposed from precision"
+
+
+def _decimals(x: float) -> int:
+    """Digits after the point in the shortest repr of x (0.953 -> 3, 28.4 -> 1, 1.0 -> 1)."""
+    r = repr(float(x)).lower()
+    if "e" in r:
+        mant, exp = r.split("e")
+        return max(0, len(mant.split(".")[1].rstrip("0") if "." in mant else "") - int(exp))
+    return len(r.split(".")[1].rstrip("0")) if "." in r else 0
+
+
+def propose_tolerance(value: float, spread: float | None = None, text: str | None = None) -> tuple[float, str]:
+    """A tolerance (metric units) for a claimed value and the sentence saying where it came from.
+
+    The printed precision sets the floor: the paper's number is rounded to its last digit, and a
+    reproduction on other hardware rarely matches closer than a few units of it, so the floor is
+    5 units of the last printed digit (`text`, the number as printed, when known; else the
+    value's shortest form, read as at least 3 significant digits, since YAML keeps 100.0% as 1.0).
+    The paper's own +- (a std over its runs) widens it to 3 x spread: within that the claimed
+    and reproduced numbers are indistinguishable by the paper's own account (the combined
+    interval also carries the spread, so a tolerance of one spread could never be met).
+    """
+    v = float(value)
+    if text and re.search(r"\d", text):
+        m = re.search(r"[-+]?\d*\.?(\d*)", text.replace(",", ""))
+        dec = len(m.group(1)) if m else 0
+        unit = 10.0 ** -dec
+        scale = abs(v) / abs(float(m.group(0))) if m and m.group(0) not in ("", "+", "-") and float(m.group(0)) else 1.0
+        unit *= scale  # printed 95.3 (%) stored as 0.953
+        how = f"5 units of the printed precision {text.strip()}"
+    else:
+        unit = 10.0 ** -_decimals(v)
+        if v != 0:
+            unit = min(unit, 10.0 ** (math.floor(math.log10(abs(v))) - 2))
+        how = f"5 units of the last digit ({unit:g}) of {v:g}"
+    tol = 5 * unit
+    if spread is not None and spread > 0 and 3 * spread > tol:
+        tol = 3 * spread
+        how = f"3 x the paper's ±{spread:g}"
+    return float(f"{tol:.6g}"), f"proposed: {how}"
+
+
+def metric_range(paper: Paper, metric: str | None) -> tuple[float, float] | None:
+    """The values a metric can take: paper.yaml `metrics: {m: {range: [lo, hi]}}`, else [0, 1]
+    for a name that says accuracy or error rate (acc, accuracy, error, err), else unknown."""
+    if metric is None:
+        return None
+    spec = (paper.reproduction.get("metrics") or {})
+    spec = spec.get(metric) if isinstance(spec, dict) else None
+    rng = spec.get("range") if isinstance(spec, dict) else None
+    if isinstance(rng, (list, tuple)) and len(rng) == 2 and all(_number(x) for x in rng):
+        return float(rng[0]), float(rng[1])
+    if re.search(r"(^|_)(acc|accuracy|err|error)(_|$)", metric):
+        return 0.0, 1.0
+    return None
 
 
 def claims_path(paper: Paper) -> Path:
@@ -153,6 +221,9 @@ def _check_one(ck: _Checker, i: int, item: Any, configs: list[str], goals: dict[
     if kind not in KINDS:
         raise ck.fail(i, cid, f"kind must be one of {', '.join(KINDS)}, not {kind!r}",
                       hint=_suggest(kind, KINDS) if kind else None, key="kind")
+    sanity = kind == "sanity"
+    if sanity:  # judged like the claim its keys describe, shown apart
+        kind = "comparison" if ("a" in item or "b" in item) else "ordering" if "configs" in item else "value"
     allowed = COMMON_KEYS + KIND_KEYS[kind]
     for key in item:
         if key not in allowed:
@@ -160,6 +231,8 @@ def _check_one(ck: _Checker, i: int, item: Any, configs: list[str], goals: dict[
             hint = (f"`{key}` belongs to {other[0]} claims" if other else _suggest(key, allowed))
             raise ck.fail(i, cid, f"unknown key {key!r} for a {kind} claim", hint=hint, key=str(key))
     c = dict(item)
+    c["kind"] = kind
+    c["sanity"] = sanity
     c.setdefault("text", None)
     c.setdefault("note", None)
     c.setdefault("source", None)
@@ -220,11 +293,25 @@ def _check_one(ck: _Checker, i: int, item: Any, configs: list[str], goals: dict[
             if tk == "rel" and c["value"] == 0:
                 raise ck.fail(i, cid, "a relative tolerance of a claimed 0 is always 0",
                               hint="use tolerance: {abs: x}", key="tolerance")
+        tf = c.setdefault("tolerance_from", None)
+        if tf is not None and not isinstance(tf, str):
+            raise ck.fail(i, cid, f"tolerance_from must be a sentence, not {tf!r}", key="tolerance_from")
+        c["tolerance_abs"] = None
+        if tol is not None:
+            (tk, tv), = tol.items()
+            c["tolerance_abs"] = float(tv) if tk == "abs" else float(tv) * abs(c["value"])
+            c["tolerance_from"] = tf or "claims.yaml"
+        elif _number(c["value"]):
+            c["tolerance_abs"], how = propose_tolerance(c["value"], sp)
+            c["tolerance_from"] = f"{NO_TOLERANCE} ({how.removeprefix('proposed: ')})"
         runnable = c["config"] is not None
         involved = [c["config"]] if runnable else []
     elif kind == "comparison":
-        for key in ("a", "b", "relation", "margin"):
+        for key in ("a", "b", "relation", "margin", "effect"):
             c.setdefault(key, None)
+        if c["effect"] is not None and not _number(c["effect"]):
+            raise ck.fail(i, cid, f"effect must be a number (mean(a) - mean(b) on the metric's scale), "
+                          f"not {c['effect']!r}", key="effect")
         config_ok(c["a"], "a")
         config_ok(c["b"], "b")
         if c["a"] is not None and c["a"] == c["b"]:
@@ -264,6 +351,13 @@ def _check_one(ck: _Checker, i: int, item: Any, configs: list[str], goals: dict[
                           key="direction")
         runnable = all(x is not None for x in cfgs)
         involved = [x for x in cfgs if x is not None]
+    if kind != "value":
+        f = c.setdefault("factor", None)
+        if isinstance(f, str):
+            c["factor"] = [f]
+        elif f is not None and not (isinstance(f, list) and all(isinstance(x, str) for x in f)):
+            raise ck.fail(i, cid, f"factor must be a config key or a list of them, not {f!r}",
+                          hint="e.g. factor: model.dropout", key="factor")
     metric = c["metric"]
     if involved:
         # A claim that touches a config is judged on a metric the runs report.

@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "report": ("repro.commands.report", "report", "Judge the claims and render results/<id>/report.md."),
     "track": ("repro.commands.track", "track", "Send runs on disk to MLflow, W&B or TensorBoard."),
     "site": ("repro.commands.site", "site", "Render the static results site into site/."),
+    "check": ("repro.commands.check", "check", "List claims that cannot fail or decide, before any run."),
 }
 
 

@@ -140,6 +140,48 @@ def reproduced_text(v: ClaimVerdict) -> str:
     return "; ".join(f"{k}: {desc(d, ci=False)}" for k, d in v.stats.items())
 
 
+def tolerance_text(v: ClaimVerdict) -> str:
+    """'±0.02 (claims.yaml)' or '±0.005 (no tolerance: proposed from precision ...)'."""
+    if v.tolerance is None:
+        return "—"
+    return f"±{num(v.tolerance)}" + (f" ({v.tolerance_from})" if v.tolerance_from else "")
+
+
+def planning_text(v: ClaimVerdict) -> str:
+    """Seeds that would decide (value claims), or the power of a comparison."""
+    if v.kind == "value":
+        if v.verdict != "inconclusive" or v.gap_abs is None:
+            return ""
+        return (f"~{v.seeds_to_decide} seeds would decide" if v.seeds_to_decide
+                else "no number of seeds would decide")
+    parts = []
+    if v.mde is not None:
+        parts.append(f"detectable at 80% power: ≥{num(abs(v.mde), 3)}")
+    rel = v.claim.get("relation") if v.kind == "comparison" else (
+        "greater" if v.claim.get("direction") == "decreasing" else "less")
+    against = v.planned_effect is not None and v.planned_from == "observed" and (
+        (v.planned_effect < 0) if rel == "greater" else (v.planned_effect > 0))
+    if against:
+        parts.append(f"the observed effect {num(v.planned_effect, 3)} goes against the claim")
+    elif v.planned_effect is not None:
+        what = "claimed" if v.planned_from == "claim" else "observed"
+        parts.append(f"{what} effect {num(v.planned_effect, 3)} needs "
+                     + (f"{v.seeds_needed} seeds" if v.seeds_needed else "more than 1000 seeds"))
+    return ", ".join(parts)
+
+
+def verdict_text(v: ClaimVerdict) -> str:
+    """The verdict, with what keeps it from counting ('supported, cannot fail')."""
+    s = v.verdict
+    if v.flags and v.verdict in ("reproduced", "supported"):
+        s += " (cannot fail: not counted)"
+    elif v.flags:
+        s += " (flagged)"
+    if v.rounds is not None:
+        s += f", round {v.rounds}"
+    return s
+
+
 def evidence_text(v: ClaimVerdict) -> str:
     if v.verdict == "not run":
         return cell(v.claim.get("note")) or "no run"
@@ -147,10 +189,15 @@ def evidence_text(v: ClaimVerdict) -> str:
         parts = []
         if v.gap_abs is not None:
             parts.append(f"gap {signed(v.gap_abs)}" + (f" ({pct(v.gap_rel)})" if v.gap_rel is not None else ""))
-        if v.tolerance is not None:
-            parts.append(f"tol. ±{num(v.tolerance)}")
         if v.interval is not None:
-            parts.append(f"interval [{num(v.interval[0])}, {num(v.interval[1])}]")
+            parts.append(f"{100 * (1 - 2 * v.alpha):.3g}% interval of the gap [{num(v.interval[0])}, "
+                         f"{num(v.interval[1])}] vs tol. ±{num(v.tolerance)}")
+        elif v.tolerance is not None:
+            parts.append(f"tol. ±{num(v.tolerance)}")
+        plan = planning_text(v)
+        if plan:
+            parts.append(plan)
+        parts.extend(v.flags)
         return ", ".join(parts)
     parts = []
     if v.diff is not None:
@@ -161,6 +208,10 @@ def evidence_text(v: ClaimVerdict) -> str:
         parts.append(f"p {p_is(v.p_value)}, Holm p {p_is(v.p_adjusted)}")
     if v.kind == "ordering" and v.pairs:
         parts.append(f"{sum(p['verdict'] == 'supported' for p in v.pairs)}/{len(v.pairs)} pairs hold")
+    plan = planning_text(v)
+    if plan:
+        parts.append(plan)
+    parts.extend(v.flags)
     return ", ".join(parts) or "n < 2"
 
 
@@ -235,10 +286,13 @@ def render_report_text(paper, judgement: PaperJudgement, results_root: Path) -> 
 
     env = _env(paper.root)
     name = PAPER_TEMPLATE if (paper.root / "report.md.j2").is_file() else BASE_TEMPLATE
-    rows = [{
+    all_rows = [{
         "v": v, "claimed": claimed_text(v), "reproduced": reproduced_text(v),
         "evidence": evidence_text(v), "source": source_text(v.claim.get("source")),
+        "verdict": verdict_text(v), "tolerance": tolerance_text(v), "planning": planning_text(v),
     } for v in judgement.verdicts]
+    rows = [r for r in all_rows if not r["v"].sanity]
+    sanity_rows = [r for r in all_rows if r["v"].sanity]
     meta = paper.meta
     version = meta.get("version") or ""
     ctx = {
@@ -255,6 +309,9 @@ def render_report_text(paper, judgement: PaperJudgement, results_root: Path) -> 
         "j": judgement,
         "judgement": judgement,
         "rows": rows,
+        "sanity_rows": sanity_rows,
+        "flagged_rows": [r for r in rows if r["v"].flags],
+        "sequential": judgement.sequential,
         "environments": environments(results_root, paper.id, paper.config_set),
         "review": read_review(paper.root),
         "total_device_hours": sum(judgement.device_hours.values()),

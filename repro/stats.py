@@ -35,6 +35,7 @@ who has to trust the numbers:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -182,4 +183,87 @@ def holm(pvalues: list[float]) -> list[float]:
     for rank, i in enumerate(order):
         running = max(running, min(1.0, (m - rank) * ps[i]))
         out[i] = running
+    return out
+
+
+# -- equivalence, power and sequential looks (issue 13) -------------------------------------
+@functools.lru_cache(maxsize=4096)
+def t_quantile(q: float, df: float) -> float:
+    """Student-t quantile; df = inf is the normal's. Cached: planning asks for the same few."""
+    from scipy import stats as st
+
+    return float(st.norm.ppf(q)) if math.isinf(df) else float(st.t.ppf(q, df))
+
+
+def welch_df(terms: list[tuple[float, float]]) -> float:
+    """Welch-Satterthwaite df of a sum of variance terms (var_i, df_i); df_i = inf allowed."""
+    total = sum(v for v, _ in terms)
+    denom = sum(v * v / df for v, df in terms if v > 0 and not math.isinf(df))
+    return total * total / denom if denom > 0 else math.inf
+
+
+def mde(sd: float, n: int, alpha: float, power: float = 0.8) -> float | None:
+    """Smallest true mean difference a one-sided two-sample t-test at `alpha` with n seeds per
+    group detects with probability `power`: (t(1-alpha) + t(power)) * sd * sqrt(2/n), df 2n-2.
+    sd is the per-seed standard deviation (the RMS of the two groups'). None when n < 2."""
+    if n < 2:
+        return None
+    df = 2 * n - 2
+    return (t_quantile(1 - alpha, df) + t_quantile(power, df)) * sd * math.sqrt(2 / n)
+
+
+def seeds_for_effect(effect: float, sd: float, alpha: float, power: float = 0.8,
+                     cap: int = 1000) -> int | None:
+    """Seeds per group (at least 3) for `mde(sd, n, alpha, power) <= |effect|`; None above `cap`
+    or for no effect."""
+    if effect == 0 or not math.isfinite(effect):
+        return None
+    if sd == 0:
+        return 2
+    # From 3: with 2 seeds Welch's df falls to 1-2 and the formula's df of 2 overstates the power
+    # (bench/verdict_calibration.py measured 0.58 for a planned 80%).
+    return smallest_n(lambda n: mde(sd, n, alpha, power) <= abs(effect), cap, start=3)  # type: ignore[operator]
+
+
+def smallest_n(ok, cap: int = 1000, start: int = 2) -> int | None:
+    """The smallest n in [start, cap] with ok(n), for a condition that stays true once true
+    (more seeds never hurt): doubling, then bisection. None when ok(cap) is false."""
+    if ok(start):
+        return start
+    hi = start
+    while not ok(hi):
+        if hi >= cap:
+            return None
+        hi = min(hi * 2, cap)
+    lo = hi // 2 if hi // 2 >= start else start  # ok(lo) is false
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def obf_spent(t: float, alpha: float) -> float:
+    """Lan-DeMets O'Brien-Fleming-type alpha spending: 2 - 2 Phi(z(1 - alpha/2) / sqrt(t)),
+    the error allowed to be spent by information fraction t (0 < t <= 1); alpha at t = 1."""
+    from scipy import stats as st
+
+    if t <= 0:
+        return 0.0
+    t = min(t, 1.0)
+    return float(2 - 2 * st.norm.cdf(st.norm.ppf(1 - alpha / 2) / math.sqrt(t)))
+
+
+def look_levels(fractions: list[float], alpha: float) -> list[float]:
+    """Nominal level of each look: the alpha spent since the previous look. Testing look k at
+    its level and stopping at the first decision keeps the overall error at most
+    sum(levels) = obf_spent(last fraction) <= alpha (a union bound over the looks: valid
+    under any correlation between them, at some cost in power against exact boundaries)."""
+    out, prev = [], 0.0
+    for t in fractions:
+        cur = obf_spent(t, alpha)
+        out.append(max(cur - prev, 0.0))
+        prev = max(prev, cur)
     return out

@@ -18,7 +18,7 @@ from .errors import RunsFailed, UsageError
 def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, devices=None, runs_per_device=1,
               timeout_s=None, dry_run=False, wait_lock=False, no_site=False, executor="local", partition=None,
               time_min=None, gpus_per_run=None, cpus_per_run=None, account=None, sbatch_flags=(), no_wait=False,
-              results=None, track=(), no_track=False) -> int:
+              results=None, track=(), no_track=False, until_decided=False, max_seeds=10) -> int:
     """Run baseline, method and every ablation of `paper` over its seeds (see `repro run --help`)."""
     from .envinfo import git_state
     from .lock import paper_lock
@@ -35,6 +35,9 @@ def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, d
     label = p.results_name
     seed_list = parse_int_list(seeds, "--seeds")
     device_list = [d.strip() for d in devices.split(",") if d.strip()] if devices else None
+    if until_decided and (executor != "local" or seeds or dry_run):
+        raise UsageError("--until-decided runs locally from paper.yaml's seeds",
+                         hint="leave out --executor slurm, --seeds and --dry-run")
     if no_wait and executor != "slurm":
         raise UsageError("--no-wait needs --executor slurm", hint="local runs live in this process: it must wait for them")
     if executor == "slurm":
@@ -48,6 +51,10 @@ def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, d
     configs = resolve_configs(p, split_names(only))
     seed_list = check_seeds(seed_list) if seed_list is not None else p.seeds
     p.metrics  # noqa: B018 - validates paper.yaml's metrics
+    if until_decided:
+        from .claims import load_claims
+
+        load_claims(p)  # a bad claims.yaml fails now, not after the first round
     trackers = resolve_trackers(p, track, project_root=results_root.parent, no_track=no_track)
 
     def make_plan():
@@ -99,6 +106,11 @@ def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, d
                     f"{len(failed)} of {len(jobs)} runs did not finish:\n{lines}",
                     hint="read the logs above; rerunning `repro run` retries only these runs",
                 )
+        if until_decided:  # rounds of seeds for undecided claims only (repro/sequential.py)
+            from .sequential import run_until_decided
+
+            run_until_decided(p, results_root, configs, lambda specs: _execute(
+                specs, workers, device_list, runs_per_device, timeout_s), max_seeds=max_seeds, echo=click.echo)
         _publish(p, results_root, trackers, no_site)
     return 0
 

@@ -1,6 +1,7 @@
 """Judging a paper's claims against its results on disk.
 
-Decisions, stated so that they can be checked (alpha = 0.05 throughout):
+Decisions, stated so that they can be checked (alpha = 0.05 unless a sequential look sets it;
+bench/verdict_calibration.py measures how often each kind of verdict is wrong):
 
 Which runs count
     A config's numbers are the final values of the metric over its *finished* runs (every
@@ -9,25 +10,27 @@ Which runs count
     listed in `failures`; a finished run without a finite value of the metric is counted in
     that metric's `n_failed` too. None of them is ever averaged in.
 
-Value claims ("test accuracy is 0.953")
-    `reproduced` when |mean - claimed| <= the claim's tolerance (abs, or rel * |claimed|), or
-    when the claimed value is statistically consistent with the seeds (DESIGN.md: "within the
-    tolerance or inside the interval"); `not reproduced` otherwise.
-    * Without the paper's own +-: consistent means inside the 95% Student-t interval of our
-      mean.
-    * With the paper's +- `spread` (a standard deviation; over `spread_n` runs when the
-      claim says so): the claimed number is itself uncertain, so the difference
-      mean - claimed is judged with both uncertainties: consistent when
-      |mean - claimed| <= t(0.975, df) * sqrt(sem^2 + spread^2 / spread_n), df by
-      Welch-Satterthwaite (the paper's df is infinite when spread_n is not given). When the
-      paper does not say how many runs its +- is over, spread_n = 1: the +- is taken as the
-      uncertainty of the claimed number itself. That is the widest reading, chosen on purpose:
-      a paper's +- is usually a std over a handful of runs, and declaring "not reproduced"
-      because we assumed a tighter claimed mean than the paper supports would be unfair.
-    * With one seed there is no interval: the tolerance alone decides; with no tolerance the
-      claim is `inconclusive` and says so.
-    * Zero variance over seeds gives the degenerate interval [mean, mean]: only the tolerance
-      (or the paper's +-) can then absorb a gap, which is the honest outcome.
+Value claims ("test accuracy is 0.953"): equivalence, so that noise never helps
+    Every value claim has a tolerance `tol` (claims.yaml `tolerance: {abs|rel}`, or proposed by
+    repro.claims.propose_tolerance from the printed precision and the paper's +- and marked
+    "no tolerance: proposed from precision"; `tolerance_from` says which). With gap =
+    mean - claimed, se = sqrt(sem^2 + spread^2 / spread_n) (the paper's +- `spread` is the
+    uncertainty of the claimed number; spread_n = 1 when the paper does not say over how many
+    runs, the most cautious reading now that a wider interval can only hurt) and df by
+    Welch-Satterthwaite (the paper's df infinite when spread_n is not given):
+    * `reproduced` when the 1 - 2*alpha (90%) interval gap +- t(1-alpha, df) * se lies inside
+      [-tol, tol]: two one-sided tests (TOST) of |gap| >= tol, each at alpha. A wider interval
+      (more noise, fewer seeds, a larger paper +-) makes it harder, never easier.
+    * `not reproduced` when the 1 - alpha (95%) interval gap +- t(1-alpha/2, df) * se lies wholly
+      beyond tol on one side: the one-sided test of gap > tol or gap < -tol, Bonferroni over
+      the two sides because the side is chosen by the data.
+    * otherwise `inconclusive`, saying the interval's half-width against the tolerance and the
+      seeds that would decide it at 80% power if the true gap were the observed one
+      (value_seeds_to_decide: the TOST power approximation, se_n with the observed seed std, at
+      least 3 seeds); none when the paper's +- alone is too wide for the tolerance.
+    * With one seed there is no spread: `inconclusive` (2 seeds would be the least to decide).
+      Zero variance over seeds (and no paper +-) gives the point interval [gap, gap].
+    Boundaries are inclusive up to float rounding (0.83 - 0.81 is 0.0200000000000001).
 
 Comparison claims ("a greater than b", "a within x of b")
     Welch's t-test over seeds. A directional claim is `supported` when its Holm-adjusted
@@ -59,6 +62,33 @@ The Holm family
     are not in it. The ablation table is a separate, exploratory family per metric: each
     config against paper.yaml's baseline, two-sided Welch, Holm across the configs.
 
+Power (directional comparisons and orderings)
+    Each gets the smallest true difference its seeds detect with 80% power,
+    (t(1-a') + t(0.8)) * sd * sqrt(2/n) with df 2n-2, sd the RMS of the two configs' stds and n
+    the smaller group, at a' = alpha / m (m the Holm family's size: Holm rejects whatever
+    Bonferroni does, so the power is at least this); and the seeds per config that would detect
+    the effect the claim states (`effect:`, mean(a) - mean(b) on the proxy's scale) or else
+    the observed difference, at least 3 (with 2, Welch's df drops to 1-2 and the formula
+    overstates the power). For an ordering, the pair closest to failing is planned.
+
+Tests that cannot fail (repro.flags)
+    A metric at its bound with no variance in both configs of a pair; a value claim's
+    tolerance covering the metric's whole range; configs compared by a claim differing in more
+    keys than its `factor:` (one key when it names none; the keys are listed). The verdict is
+    kept and shown with the flag, and a flagged success is never counted: `counts` leaves it
+    out and `flagged` counts it.
+
+Sanity claims
+    `kind: sanity` (outcome fixed by construction) are judged by the same rules and tested in
+    the same Holm family, shown apart and never counted (`sanity_counts`).
+
+Until decided (repro.sequential)
+    With `repro run --until-decided`, seeds are added in rounds to the configs of undecided
+    claims; look k is judged by these rules at the level alpha(t_k) - alpha(t_{k-1}) of the
+    O'Brien-Fleming-type Lan-DeMets spending function on the first n_k seeds, and a claim's
+    verdict is the one of the look it was decided in (`rounds`). The overall error stays at most
+    alpha (union bound over looks).
+
 `not run`: the claim names no config (the proxy cannot speak to it) or one of its configs
 has no finished run with a value of the metric.
 """
@@ -69,8 +99,9 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .claims import load_claims
-from .stats import Describe, WelchResult, describe, holm, welch
+from .claims import load_claims, metric_range
+from .stats import (Describe, WelchResult, describe, holm, mde, seeds_for_effect, smallest_n, t_quantile, welch,
+                    welch_df)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .paper import Paper
@@ -78,6 +109,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 VERDICTS = ("reproduced", "not reproduced", "supported", "contradicted", "inconclusive", "not run")
 ALPHA = 0.05
+POWER = 0.8
+SUCCESSES = ("reproduced", "supported")
 FAILED_STATUSES = ("failed", "diverged", "timeout", "corrupt")
 
 
@@ -110,6 +143,21 @@ class ClaimVerdict:
     p_opposite_adjusted: float | None = None
     pairs: list[dict[str, Any]] = field(default_factory=list)   # ordering: one entry per adjacent pair
     method: str | None = None                     # the test used, in words
+    # -- issue 13: verdicts that can fail --------------------------------------------------
+    tolerance_from: str | None = None             # value claims: where the tolerance came from
+    seeds_to_decide: int | None = None            # value claims left inconclusive: seeds that would decide
+    mde: float | None = None                      # comparisons: smallest difference detectable at 80% power
+    seeds_needed: int | None = None               # comparisons: seeds per config for the planned effect
+    planned_effect: float | None = None           # the effect seeds_needed is for (claim's `effect`, else observed)
+    planned_from: str | None = None               # "claim" | "observed"
+    flags: list[str] = field(default_factory=list)  # tests that cannot fail (repro/flags.py)
+    sanity: bool = False                          # kind: sanity, shown apart and never counted
+    rounds: int | None = None                     # --until-decided: the round the verdict was reached in
+    alpha: float = ALPHA                          # the level it was judged at (a look's level when sequential)
+
+    @property
+    def counted_success(self) -> bool:
+        return self.verdict in SUCCESSES and not self.flags and not self.sanity
 
 
 @dataclass
@@ -133,7 +181,7 @@ class PaperJudgement:
     verdicts: list[ClaimVerdict]
     table: dict[str, dict[str, Describe]]        # config -> metric -> Describe
     ablations: list[AblationRow]
-    counts: dict[str, int]                       # verdict -> n
+    counts: dict[str, int]                       # verdict -> n (paper's claims; flagged successes left out)
     device_hours: dict[str, float]               # config -> total (all runs, failed ones too)
     failures: list                               # RunRecords not finished
     last_run: str | None                         # latest ended_at
@@ -141,6 +189,9 @@ class PaperJudgement:
     devices: dict[str, list[str]] = field(default_factory=dict)   # config -> devices used
     outdated: list = field(default_factory=list)  # RunRecords made under another config or code: not judged
     seeds_used: list[int] = field(default_factory=list)  # seeds of the judged (finished, current) runs
+    flagged: int = 0                             # successes that could not have failed (not in counts)
+    sanity_counts: dict[str, int] = field(default_factory=dict)  # kind: sanity claims, apart
+    sequential: dict | None = None               # --until-decided state (repro/sequential.py), when judged so
 
     def verdict(self, claim_id: str) -> ClaimVerdict:
         for v in self.verdicts:
@@ -171,8 +222,12 @@ def _seeds(d: Describe) -> str:
 
 
 # -- the table -----------------------------------------------------------------------------
-def _describe_config(results: "PaperResults", config: str, metric: str) -> Describe:
+def _describe_config(results: "PaperResults", config: str, metric: str,
+                     seeds: "dict[str, list[int]] | None" = None) -> Describe:
     runs = results.runs.get(config, [])
+    if seeds is not None:
+        keep = set(seeds.get(config, ()))
+        runs = [r for r in runs if r.seed in keep]
     failed = sum(r.status in FAILED_STATUSES for r in runs)
     finished = [r for r in runs if r.finished]
     values = [v for v in (r.final(metric) for r in finished) if v is not None]
@@ -185,10 +240,55 @@ def _slack(*xs: float) -> float:
 
 
 # -- value claims --------------------------------------------------------------------------
-def _judge_value(c: dict, d: Describe) -> ClaimVerdict:
+def _value_se(d: Describe, sp: float | None, sn: int) -> tuple[float, float]:
+    """Standard error of mean - claimed and its Welch-Satterthwaite df (paper's df: sn - 1, or
+    infinite when the paper does not say how many runs its +- is over)."""
+    assert d.sem is not None
+    terms = [(d.sem ** 2, float(d.n - 1))]
+    if sp is not None:
+        terms.append((sp ** 2 / sn, float(sn - 1) if sn > 1 else math.inf))
+    return math.sqrt(sum(v for v, _ in terms)), welch_df(terms)
+
+
+def value_seeds_to_decide(gap: float, tol: float, sd: float, sp: float | None, sn: int, alpha: float,
+                          power: float = POWER, cap: int = 1000) -> int | None:
+    """Seeds (at least 3) at which a value claim whose true gap is `gap` would be decided with
+    probability `power`, se_n = sqrt(sd^2/n + spread^2/spread_n):
+    * |gap| < tol, equivalence (both one-sided tests must pass):
+      F((tol - |gap|)/se_n - t(1-alpha)) + F((tol + |gap|)/se_n - t(1-alpha)) - 1 >= power,
+      F the Student-t CDF with the Welch df (the usual TOST power approximation; one side alone,
+      t(1-alpha) + t(power), overstates it near gap 0: bench/verdict_calibration.py measured 0.65);
+    * |gap| > tol, difference: (|gap| - tol)/se_n >= t(1-alpha/2) + t(power).
+    None: no number of seeds would (the paper's own +- alone is too wide, or the gap sits on the
+    tolerance)."""
+    from scipy import stats as st
+
+    g = abs(gap)
+    if g == tol:
+        return None
+
+    def ok(n: int) -> bool:
+        terms = [(sd ** 2 / n, float(n - 1))]
+        if sp is not None:
+            terms.append((sp ** 2 / sn, float(sn - 1) if sn > 1 else math.inf))
+        se = math.sqrt(sum(v for v, _ in terms))
+        df = welch_df(terms)
+        if se == 0:
+            return True
+        if g < tol:
+            t1 = t_quantile(1 - alpha, df)
+            cdf = st.norm.cdf if math.isinf(df) else (lambda x: st.t.cdf(x, df))
+            return float(cdf((tol - g) / se - t1) + cdf((tol + g) / se - t1) - 1) >= power
+        return (g - tol) / se >= t_quantile(1 - alpha / 2, df) + t_quantile(power, df)
+
+    return smallest_n(ok, cap, start=3)
+
+
+def _judge_value(c: dict, d: Describe, alpha: float = ALPHA) -> ClaimVerdict:
     v, sp, sn = c["value"], c["spread"], c.get("spread_n") or 1
-    tol = c["tolerance"]
     base = _verdict(c, "inconclusive", "", [c["config"]], {c["config"]: d}, claimed=v, spread=sp)
+    base.tolerance = tol = c["tolerance_abs"]
+    base.tolerance_from = c.get("tolerance_from")
     if d.n == 0:
         base.verdict = "not run"
         base.reason = f"Not run: no finished run of {c['config']} reports {c['metric']}" + (
@@ -200,62 +300,45 @@ def _judge_value(c: dict, d: Describe) -> ClaimVerdict:
         gap = 0.0  # float noise from averaging (0.94, 0.95, 0.96 -> 0.9499999999999999)
     base.gap_abs = gap
     base.gap_rel = gap / abs(v) if v != 0 else None
-    tol_abs = None
-    if tol:
-        (tk, tv), = tol.items()
-        tol_abs = float(tv) if tk == "abs" else float(tv) * abs(v)
-    base.tolerance = tol_abs
-    # Boundaries are inclusive, up to float rounding (0.83 - 0.81 is 0.0200000000000001).
-    in_tol = tol_abs is not None and abs(gap) <= tol_abs + _slack(tol_abs, v)
-    interval = None
-    if d.n >= 2:
-        assert d.sem is not None and d.ci_low is not None and d.ci_high is not None
-        if sp is None:
-            interval = (d.ci_low, d.ci_high)
-            base.method = "claimed value against the 95% Student-t interval of the mean"
-        else:
-            from scipy import stats as st
-
-            sp_eff2 = sp ** 2 / sn
-            se2 = d.sem ** 2 + sp_eff2
-            if se2 == 0:
-                interval = (d.mean, d.mean)
-            else:
-                denom = d.sem ** 4 / (d.n - 1) + (sp_eff2 ** 2 / (sn - 1) if sn > 1 else 0.0)
-                df = se2 ** 2 / denom if denom > 0 else math.inf
-                half = float(st.t.ppf(1 - ALPHA / 2, df)) * math.sqrt(se2)
-                interval = (d.mean - half, d.mean + half)
-            base.method = ("claimed value against mean +- t * sqrt(sem^2 + spread^2"
-                           + (f"/{sn}" if sn > 1 else "") + ") (both spreads, 95%)")
-    elif tol_abs is not None:
-        base.method = "tolerance only (1 seed: no interval)"
-    base.interval = interval
-    in_int = interval is not None and (interval[0] - _slack(*interval) <= v <= interval[1] + _slack(*interval))
-    where = f"mean {_g(d.mean)} over {_seeds(d)} vs claimed {_g(v)}" + (f" ± {_g(sp)}" if sp is not None else "")
-    if in_tol or in_int:
+    where = (f"mean {_g(d.mean)} over {_seeds(d)} vs claimed {_g(v)}" + (f" ± {_g(sp)}" if sp is not None else "")
+             + f", tolerance ±{_g(tol)}")
+    base.method = (f"equivalence: the {100 * (1 - 2 * alpha):.3g}% interval of mean - claimed "
+                   f"(our seeds{' and the paper' + chr(39) + 's ±' if sp is not None else ''}) inside ± the "
+                   f"tolerance; not reproduced when the {100 * (1 - alpha):.3g}% interval lies beyond it")
+    if d.n < 2:
+        base.reason = (f"Inconclusive: {where}; 1 finished seed gives no estimate of the spread, "
+                       "so the gap cannot be judged against the tolerance.")
+        base.seeds_to_decide = 2
+        return base
+    se, df = _value_se(d, sp, sn)
+    h_eq = t_quantile(1 - alpha, df) * se if se > 0 else 0.0
+    h_out = t_quantile(1 - alpha / 2, df) * se if se > 0 else 0.0
+    base.interval = (gap - h_eq, gap + h_eq)                # equivalence interval of the difference
+    eps = _slack(tol, v)
+    if -tol - eps <= gap - h_eq and gap + h_eq <= tol + eps:
         base.verdict = "reproduced"
-        why = []
-        if in_tol:
-            why.append(f"the gap {_g(gap)} is within the tolerance ±{_g(tol_abs)}")
-        if in_int:
-            what = "interval allowing for both spreads" if sp is not None else "95% interval of the mean"
-            why.append(f"the claimed value lies inside the {what} [{_g(interval[0])}, {_g(interval[1])}]")
-        base.reason = f"Reproduced: {where}; " + " and ".join(why) + "."
-    elif interval is None and tol_abs is None:
-        base.verdict = "inconclusive"
-        base.reason = (f"Inconclusive: {where}; with 1 finished seed there is no interval and the "
-                       "claim sets no tolerance.")
-    else:
+        base.reason = (f"Reproduced: {where}; the {100 * (1 - 2 * alpha):.3g}% interval of the difference "
+                       f"[{_g(gap - h_eq)}, {_g(gap + h_eq)}] lies inside ±{_g(tol)}.")
+    elif gap - h_out > tol + eps or gap + h_out < -tol - eps:
         base.verdict = "not reproduced"
-        why = []
-        if tol_abs is not None:
-            why.append(f"the gap {_g(gap)} exceeds the tolerance ±{_g(tol_abs)}")
-        if interval is not None:
-            why.append(f"the claimed value is outside [{_g(interval[0])}, {_g(interval[1])}]"
-                       + (" (every seed gave the same value)" if d.zero_variance and sp is None else ""))
+        base.reason = (f"Not reproduced: {where}; the difference {_g(gap)} is shown to exceed the tolerance "
+                       f"(its {100 * (1 - alpha):.3g}% interval [{_g(gap - h_out)}, {_g(gap + h_out)}] lies "
+                       f"outside ±{_g(tol)})" + (" (every seed gave the same value)" if d.zero_variance else "")
+                       + ".")
+    else:
+        sd = d.std or 0.0
+        need = value_seeds_to_decide(gap, tol, sd, sp, sn, alpha)
+        base.seeds_to_decide = need
+        if need is None:
+            would = ("no number of seeds would decide it: the paper's own ± alone is too wide for the "
+                     "tolerance" if sp is not None and sp / math.sqrt(sn) * 1.645 >= tol
+                     else "no number of seeds would decide it at this gap")
+        elif need <= d.n:
+            would = f"about {need} seeds would decide it at this gap; more seeds average out the noise"
         else:
-            why.append("only 1 seed finished, so no interval could absorb it")
-        base.reason = f"Not reproduced: {where}; " + " and ".join(why) + "."
+            would = f"about {need} seeds would decide it at this gap"
+        base.reason = (f"Inconclusive: {where}; {d.n} seeds give ±{_g(h_eq)} around the difference "
+                       f"{_g(gap)} against a tolerance of ±{_g(tol)}; {would}.")
     return base
 
 
@@ -296,6 +379,25 @@ def _test(a: list[float], b: list[float], relation: str, margin: float | None) -
     return _Test(p=w.p, p_opp=opp, welch=w), w
 
 
+def judge_pair(a: list[float], b: list[float], relation: str, margin: float | None = None,
+               alpha: float = ALPHA) -> str:
+    """The verdict of one comparison `a relation b` alone in its Holm family (what judge_paper
+    decides for a paper with one comparison); for bench/verdict_calibration.py."""
+    t, _ = _test(a, b, relation, margin)
+    if t is None:
+        return "inconclusive"
+    t.adj, t.adj_opp = t.p, t.p_opp
+    return _decide(t, alpha)
+
+
+def judge_value(claim: dict, values: list[float], alpha: float = ALPHA) -> ClaimVerdict:
+    """A value claim (keys as load_claims returns them: id, value, spread, spread_n, tolerance_abs,
+    config, metric) judged on the given per-seed values."""
+    c = {"kind": "value", "status": "confirmed", "spread": None, "spread_n": None, "tolerance_from": None,
+         "config": "config", "metric": "metric", "id": "claim", **claim}
+    return _judge_value(c, describe(values), alpha)
+
+
 def _rel_words(rel: str, margin: float | None) -> str:
     return {"greater": ">", "less": "<"}.get(rel) or f"within ±{_g(margin)} of"
 
@@ -328,10 +430,10 @@ def _comparison_sentence(verdict: str, a: str, b: str, rel: str, margin: float |
     return f"{verdict.capitalize()}: {core}{exact}; {nums}."
 
 
-def _decide(t: _Test) -> str:
-    if t.adj < ALPHA:
+def _decide(t: _Test, alpha: float = ALPHA) -> str:
+    if t.adj < alpha:
         return "supported"
-    if t.adj_opp < ALPHA:
+    if t.adj_opp < alpha:
         return "contradicted"
     return "inconclusive"
 
@@ -344,7 +446,8 @@ def _verdict(c: dict, verdict: str, reason: str, configs: list[str], stats: dict
         gap_rel=None, p_value=None, p_adjusted=None, effect_size=None, diff=None, diff_ci=None,
         status=c.get("status", "candidate"),
         relation=c.get("relation") if c["kind"] == "comparison" else c.get("direction"),
-        margin=c.get("margin"),
+        margin=c.get("margin"), sanity=bool(c.get("sanity")),
+        tolerance=c.get("tolerance_abs"), tolerance_from=c.get("tolerance_from"),
     )
 
 
@@ -373,18 +476,35 @@ def _few(c: dict, configs: list[str], stats: dict[str, Describe]) -> str | None:
 
 
 # -- the paper -----------------------------------------------------------------------------
-def judge_paper(paper: "Paper", results: "PaperResults") -> PaperJudgement:
-    """Every claim judged, the config x metric table, the ablation table, compute and failures."""
+def judge_paper(paper: "Paper", results: "PaperResults", *, alpha: float = ALPHA,
+                seeds: "dict[str, list[int]] | None" = None, sequential: bool = True) -> PaperJudgement:
+    """Every claim judged, the config x metric table, the ablation table, compute and failures.
+
+    alpha: the level (a look's nominal level when judging sequentially); seeds: judge only these
+    seeds of each config (a look of --until-decided); sequential: when the paper has a
+    --until-decided record (repro/sequential.py), report each claim's verdict from the look
+    it stopped at, as the procedure decided it.
+    """
+    if sequential and seeds is None:
+        from .sequential import judge_sequential, read_state
+
+        state = read_state(results, paper)
+        if state is not None:
+            return judge_sequential(paper, results, state)
     claims = load_claims(paper)
     metrics = [m.name for m in paper.metrics]
     configs = list(paper.config_files())
     results = results.judged(paper)  # only runs of the current configs and code count
-    table = {c: {m: _describe_config(results, c, m) for m in metrics} for c in configs}
+    table = {c: {m: _describe_config(results, c, m, seeds) for m in metrics} for c in configs}
 
     def stats_of(cfg: str, metric: str) -> Describe:
         if cfg in table and metric in table[cfg]:
             return table[cfg][metric]
-        return _describe_config(results, cfg, metric)
+        return _describe_config(results, cfg, metric, seeds)
+
+    from .flags import at_bound, config_values, confounded, tolerance_covers_range
+
+    values = config_values(paper)
 
     verdicts: list[ClaimVerdict] = []
     family: list[_Test] = []
@@ -396,7 +516,11 @@ def judge_paper(paper: "Paper", results: "PaperResults") -> PaperJudgement:
             if not c["runnable"] or c["value"] is None:
                 verdicts.append(_not_runnable(c, cfgs))
             else:
-                verdicts.append(_judge_value(c, stats_of(c["config"], c["metric"])))
+                v = _judge_value(c, stats_of(c["config"], c["metric"]), alpha)
+                flag = tolerance_covers_range(c, metric_range(paper, c["metric"]))
+                if flag:
+                    v.flags.append(flag)
+                verdicts.append(v)
             continue
         cfgs = [c["a"], c["b"]] if kind == "comparison" else list(c["configs"])
         if not c["runnable"]:
@@ -418,6 +542,12 @@ def judge_paper(paper: "Paper", results: "PaperResults") -> PaperJudgement:
                     family.append(t)
                 tests.append((a, b, t, w))
             pending.append((v, tests))
+            v.flags.extend(confounded(c, values))
+            rng = metric_range(paper, c["metric"])
+            for a, b in zip(cfgs, cfgs[1:]):
+                flag = at_bound(a, b, stats[a], stats[b], rng)
+                if flag:
+                    v.flags.append(flag)
             if kind == "comparison":
                 v.method = ("TOST with Welch's t-test (equivalence), Holm-adjusted" if rel == "within"
                             else "one-sided Welch's t-test, Holm-adjusted")
@@ -435,12 +565,13 @@ def judge_paper(paper: "Paper", results: "PaperResults") -> PaperJudgement:
         t.adj_opp = holm(swapped)[i]
 
     for v, tests in pending:
-        _finish(v, tests)
+        _finish(v, tests, alpha)
+        _plan_power(v, alpha / max(len(family), 1))
+    for v in verdicts:
+        v.alpha = alpha
 
     ablations = _ablations(paper, results, table, metrics)
-    counts = {k: 0 for k in VERDICTS}
-    for v in verdicts:
-        counts[v.verdict] += 1
+    counts, sanity_counts, flagged = tally(verdicts)
     device_hours: dict[str, float] = {}
     wall: dict[str, float] = {}
     devices: dict[str, list[str]] = {}
@@ -467,10 +598,52 @@ def judge_paper(paper: "Paper", results: "PaperResults") -> PaperJudgement:
         wall_time_s=wall, devices={k: v for k, v in devices.items() if v},
         outdated=[r for rs in results.outdated.values() for r in sorted(rs, key=lambda r: r.seed)],
         seeds_used=results.seeds_used(),
+        flagged=flagged, sanity_counts=sanity_counts,
     )
 
 
-def _finish(v: ClaimVerdict, tests: list[tuple[str, str, _Test | None, WelchResult]]) -> None:
+def tally(verdicts: list[ClaimVerdict]) -> tuple[dict[str, int], dict[str, int], int]:
+    """(counts of the paper's claims, counts of sanity claims, flagged successes left out)."""
+    counts = {k: 0 for k in VERDICTS}
+    sanity = {k: 0 for k in VERDICTS}
+    flagged = 0
+    for v in verdicts:
+        if v.sanity:
+            sanity[v.verdict] += 1
+        elif v.verdict in SUCCESSES and v.flags:
+            flagged += 1
+        else:
+            counts[v.verdict] += 1
+    return counts, sanity, flagged
+
+
+def _plan_power(v: ClaimVerdict, level: float) -> None:
+    """Directional comparisons: the smallest difference the seeds detect at 80% power and the
+    seeds per config the planned effect needs, at the Bonferroni level alpha/m (m = the Holm
+    family's size: Holm rejects at least what Bonferroni does, so the power is at least this)."""
+    if v.relation == "within" or v.verdict == "not run":
+        return
+    if v.kind == "ordering" and v.pairs:
+        weakest = max(v.pairs, key=lambda p: -1 if p["p_adjusted"] is None else p["p_adjusted"])
+        a, b = weakest["a"], weakest["b"]
+    elif v.kind == "comparison":
+        a, b = v.configs
+    else:
+        return
+    da, db = v.stats[a], v.stats[b]
+    if da.std is None or db.std is None:
+        return
+    sd = math.sqrt((da.std ** 2 + db.std ** 2) / 2)
+    n = min(da.n, db.n)
+    v.mde = mde(sd, n, level, POWER)
+    effect = v.claim.get("effect") if v.kind == "comparison" else None
+    v.planned_from = "claim" if effect is not None else "observed"
+    v.planned_effect = effect if effect is not None else (da.mean - db.mean if da.mean is not None and db.mean is not None else None)
+    if v.planned_effect is not None:
+        v.seeds_needed = seeds_for_effect(v.planned_effect, sd, level, POWER)
+
+
+def _finish(v: ClaimVerdict, tests: list[tuple[str, str, _Test | None, WelchResult]], alpha: float = ALPHA) -> None:
     rel = v.claim["relation"] if v.kind == "comparison" else (
         "greater" if v.claim["direction"] == "decreasing" else "less")
     margin = v.claim.get("margin")
@@ -482,13 +655,13 @@ def _finish(v: ClaimVerdict, tests: list[tuple[str, str, _Test | None, WelchResu
             return
         v.p_value, v.p_adjusted = t.p, t.adj
         v.p_opposite, v.p_opposite_adjusted = t.p_opp, t.adj_opp
-        v.verdict = _decide(t)
+        v.verdict = _decide(t, alpha)
         v.reason = _comparison_sentence(v.verdict, a, b, rel, margin, v.stats[a], v.stats[b], t)
         return
     # ordering: every adjacent pair must hold
     pair_verdicts = []
     for a, b, t, w in tests:
-        pv = "inconclusive" if t is None else _decide(t)
+        pv = "inconclusive" if t is None else _decide(t, alpha)
         pair_verdicts.append(pv)
         v.pairs.append({
             "a": a, "b": b, "relation": rel, "verdict": pv, "diff": w.diff, "diff_ci": w.diff_ci,

@@ -150,3 +150,86 @@ def test_claims_must_be_a_list(tmp_path):
     with pytest.raises(YamlError) as exc:
         load_claims(paper)
     assert "claims.yaml:" in exc.value.where
+
+
+# -- tolerances, sanity claims, factors (issue 13) ----------------------------------------------
+def test_every_value_claim_has_a_tolerance_and_says_where_it_came_from(tmp_path):
+    paper = make_paper(tmp_path, GOOD + """\
+- id: no-tol
+  kind: value
+  config: method
+  metric: acc
+  value: 0.953
+- id: no-tol-spread
+  kind: value
+  config: method
+  metric: acc
+  value: 0.953
+  spread: 0.004
+- id: said
+  kind: value
+  config: method
+  metric: acc
+  value: 0.9
+  tolerance: {rel: 0.1}
+  tolerance_from: "confirmed by A. Reader: the paper's Table 3 varies by 10%"
+""")
+    c = {c["id"]: c for c in load_claims(paper)}
+    assert c["fits"]["tolerance_abs"] == 0.02 and c["fits"]["tolerance_from"] == "claims.yaml"
+    assert c["no-tol"]["tolerance_abs"] == pytest.approx(0.005)
+    assert c["no-tol"]["tolerance_from"].startswith("no tolerance: proposed from precision")
+    assert c["no-tol-spread"]["tolerance_abs"] == pytest.approx(0.012)          # 3 x 0.004 > 0.005
+    assert c["said"]["tolerance_abs"] == pytest.approx(0.09) and c["said"]["tolerance_from"].startswith("confirmed")
+
+
+def test_propose_tolerance():
+    from repro.claims import propose_tolerance
+
+    assert propose_tolerance(28.4)[0] == pytest.approx(0.5)              # 5 x 0.1
+    assert propose_tolerance(28.4, spread=0.3)[0] == pytest.approx(0.9)  # 3 x the paper's +-
+    assert propose_tolerance(0.953, text="95.3")[0] == pytest.approx(0.005)   # printed as percent
+    assert propose_tolerance(0.953, text="95.30")[0] == pytest.approx(0.0005)  # two printed decimals
+    assert propose_tolerance(1.0)[0] == pytest.approx(0.05)               # YAML's 1.0: 3 significant digits
+    assert "printed precision" in propose_tolerance(0.953, text="95.3")[1]
+
+
+def test_sanity_claims_take_the_shape_of_their_keys(tmp_path):
+    paper = make_paper(tmp_path, """\
+- id: s-cmp
+  kind: sanity
+  metric: acc
+  a: method
+  relation: greater
+  b: baseline
+- id: s-val
+  kind: sanity
+  config: method
+  metric: acc
+  value: 1.0
+""")
+    c = {c["id"]: c for c in load_claims(paper)}
+    assert c["s-cmp"]["kind"] == "comparison" and c["s-cmp"]["sanity"] is True
+    assert c["s-val"]["kind"] == "value" and c["s-val"]["sanity"] is True
+
+
+def test_factor_and_effect_are_checked(tmp_path):
+    e = _error(tmp_path, """\
+- id: x
+  kind: comparison
+  metric: acc
+  a: method
+  relation: greater
+  b: baseline
+  factor: {model: dropout}
+""")
+    assert "factor must be" in str(e) and e.where.endswith("claims.yaml:8")
+    e = _error(tmp_path, """\
+- id: y
+  kind: comparison
+  metric: acc
+  a: method
+  relation: greater
+  b: baseline
+  effect: large
+""")
+    assert "effect must be a number" in str(e)

@@ -12,6 +12,7 @@ LIGHT_MODULES = [
     "repro.commands.new", "repro.commands.status", "repro.planner", "repro.configs",
     "repro.verdicts", "repro.report", "repro.site.build", "repro.extract.tables",
     "repro.commands.track", "repro.api", "repro.sweep", "repro.tracking",
+    "repro.commands.check", "repro.flags", "repro.sequential",
 ]
 
 
@@ -22,7 +23,7 @@ def test_commands_without_training_do_not_import_torch(module):
     assert r.returncode == 0, r.stderr
 
 
-@pytest.mark.parametrize("cmd", ["new", "run", "status", "report", "site", "track"])
+@pytest.mark.parametrize("cmd", ["new", "run", "status", "report", "site", "track", "check"])
 def test_every_command_has_help(cmd, tmp_path):
     r = run_repro(cmd, "--help", cwd=tmp_path)
     assert r.returncode == 0 and "Usage:" in r.stdout and len(r.stdout.splitlines()) > 5

@@ -160,7 +160,7 @@ def test_site_renders_a_set_page_linked_from_the_paper(tmp_path):
 
     build_site(tmp_path / "papers", tmp_path / "results", tmp_path / "site", jobs=1)
     site = tmp_path / "site"
-    assert check_site(site)["pages"] == 3
+    assert check_site(site)["pages"] == 4  # + verdicts.html
     assert not (site / "papers" / "9999.99999@gpu").exists()
     page = (site / "papers" / f"{pid}@gpu" / "index.html").read_text()
     assert "<title>Synthetic paper 2001.00001 — config set: gpu — repro</title>" in page

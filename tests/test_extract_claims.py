@@ -132,3 +132,12 @@ def test_a_row_that_sets_one_hyperparameter_becomes_a_model_setting():
     from repro.scaffold import toy_settings
 
     assert toy_settings(abl["dropout-0-0"]["paper_settings"]) == {"dropout": 0.0}
+def test_value_claims_get_a_tolerance_from_the_printed_precision():
+    tables = tables_from_latex(r"""\begin{table}\caption{Results}
+\begin{tabular}{lcc}\hline Model & Acc & BLEU \\ \hline
+Ours & 95.30 & 28.4 $\pm$ 0.3 \\ \hline\end{tabular}\end{table}""")
+    claims = {c["metric"]: c for c in claims_from_tables(tables)}
+    acc, bleu = claims["acc"], claims["bleu"]
+    assert acc["tolerance"] == {"abs": pytest.approx(5 * 0.01 * acc["value"] / 95.30)}   # 5 units of 0.01
+    assert "printed precision 95.30" in acc["tolerance_from"]
+    assert bleu["spread"] == 0.3 and bleu["tolerance"] == {"abs": pytest.approx(0.9)}   # 3 x the paper's ±

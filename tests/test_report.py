@@ -142,3 +142,52 @@ def test_no_torch_and_lazy_scipy(tmp_path):
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
+
+
+def test_report_shows_equivalence_tolerances_flags_power_and_sanity_apart(tmp_path):
+    paper = make_paper(tmp_path, """\
+    - id: noisy-value
+      kind: value
+      config: method
+      metric: acc
+      value: 0.80
+      tolerance: {abs: 0.02}
+    - id: untolerated
+      kind: value
+      config: method
+      metric: acc
+      value: 0.812
+    - id: open-range
+      kind: value
+      config: method
+      metric: acc
+      value: 0.5
+      tolerance: {abs: 0.5}
+    - id: by-construction
+      kind: sanity
+      metric: acc
+      a: method
+      relation: greater
+      b: baseline
+    - id: beats
+      kind: comparison
+      metric: acc
+      a: method
+      relation: greater
+      b: baseline
+    """)
+    res = tmp_path / "results"
+    write_group(res, "method", [0.70, 0.80, 0.90])
+    write_group(res, "baseline", [0.50, 0.51, 0.52])
+    text = render_report(paper, judge_paper(paper, load_results(res, paper.id)), res).read_text()
+    claims = text.split("## Claims")[1].split("## Sanity checks")[0]
+    # the issue's noisy case: inconclusive; half-width t(0.95, 2) * 0.1 / sqrt(3) = 2.919986 * 0.057735 = 0.1686
+    assert "**inconclusive**" in claims and "90% interval of the gap [-0.1686, 0.1686] vs tol. ±0.02" in claims
+    assert "seeds would decide" in claims
+    assert "`untolerated`: ±0.005 (no tolerance: proposed from precision" in claims
+    assert "`noisy-value`: ±0.02 (claims.yaml)" in claims
+    assert "**reproduced (cannot fail: not counted)**" in claims and "covers the metric's whole range" in claims
+    assert "detectable at 80% power" in claims and "by-construction" not in claims
+    sanity = text.split("## Sanity checks")[1].split("## Results per config")[0]
+    assert "`by-construction`" in sanity and "supported" in sanity
+    assert "1 success that could not have failed (not counted); 1 sanity check apart" in text

@@ -105,7 +105,7 @@ def test_synthetic_site_links_images_and_content(project: Path) -> None:
     index = build(project)
     assert index == project / "site" / "index.html"
     counts = check_site(project / "site")
-    assert counts["pages"] == 3
+    assert counts["pages"] == 4  # index, 2 papers, verdicts.html
     # Per paper: one small multiple per judged claim (two value claims, one comparison).
     assert counts["images"] == 6
     page = (project / "site" / "papers" / "2001.00001" / "index.html").read_text()
@@ -371,7 +371,7 @@ def test_shipped_papers(tmp_path: Path) -> None:
         pytest.skip("no shipped paper has a paper.yaml yet")
     index = build_site(REPO / "papers", REPO / "results", tmp_path / "site", jobs=1)
     counts = check_site(tmp_path / "site")
-    assert counts["pages"] == len(find_papers(REPO / "papers")) + 1
+    assert counts["pages"] == len(find_papers(REPO / "papers")) + 2  # + index and verdicts.html
     for p in find_papers(REPO / "papers"):
         assert f"papers/{p.name}/index.html" in index.read_text()
     # The site is self-contained: nothing in it points back into the repository.
@@ -516,3 +516,11 @@ def test_chart_colours_contrast_with_white() -> None:
     assert len(site_plots.PALETTE) >= site_plots.MAX_SERIES == 8
     for c in site_plots.PALETTE:
         assert (1.05) / (lum(c) + 0.05) >= 3.0, c  # WCAG contrast against the white page
+def test_every_paper_page_links_the_page_on_how_verdicts_are_made(project: Path) -> None:
+    build(project)
+    page = project / "site" / "verdicts.html"
+    text = page.read_text()
+    assert "How verdicts are made" in text and "O'Brien-Fleming" in text and "≤ 0.05" in text
+    for p in ("2001.00001", "2001.00002"):
+        html = (project / "site" / "papers" / p / "index.html").read_text()
+        assert 'href="../../verdicts.html"' in html

@@ -165,3 +165,30 @@ def test_describe_interval_brackets_mean(values):
     d = describe(values)
     assert d.min <= d.mean <= d.max or math.isclose(d.mean, d.min) or math.isclose(d.mean, d.max)
     assert d.ci_low <= d.mean <= d.ci_high
+
+
+# -- power and sequential looks (issue 13) ------------------------------------------------------
+def test_mde_and_seeds_for_effect():
+    from repro.stats import mde, seeds_for_effect
+
+    # (t(0.95, 4) + t(0.8, 4)) * 1 * sqrt(2/3) = (2.131847 + 0.940965) * 0.816497
+    assert mde(1.0, 3, 0.05) == pytest.approx(2.508938, abs=1e-5)
+    assert mde(2.0, 3, 0.05) == pytest.approx(2 * 2.508938, abs=1e-5)   # linear in sd
+    assert mde(1.0, 1, 0.05) is None
+    n = seeds_for_effect(2.50894, 1.0, 0.05)
+    assert n == 3                                   # the MDE at 3 seeds needs 3 seeds
+    assert seeds_for_effect(0.0, 1.0, 0.05) is None
+    assert seeds_for_effect(1e-6, 1.0, 0.05, cap=50) is None
+
+
+def test_obrien_fleming_spending():
+    from repro.stats import look_levels, obf_spent
+
+    assert obf_spent(1.0, 0.05) == pytest.approx(0.05)
+    # 2 - 2 Phi(1.959964 / sqrt(0.5)) = 2 - 2 Phi(2.771808) = 0.0055746
+    assert obf_spent(0.5, 0.05) == pytest.approx(0.0055746, abs=1e-6)
+    assert obf_spent(0.0, 0.05) == 0.0
+    levels = look_levels([0.3, 0.6, 1.0], 0.05)
+    assert sum(levels) == pytest.approx(0.05)       # the whole alpha, and no more, over the looks
+    assert levels[0] < levels[1] < levels[2]        # almost nothing spent early
+    assert levels[0] == pytest.approx(obf_spent(0.3, 0.05))

@@ -30,7 +30,7 @@ def report(paper: Path, config_set: str | None, results: str | None) -> int:
     """
     from ..api import judge
     from ..paper import load_paper
-    from ..report import claimed_text, evidence_text, render_report, reproduced_text
+    from ..report import claimed_text, evidence_text, render_report, reproduced_text, verdict_text
     from ..results import usable_results_dir
 
     p = load_paper(paper, config_set)
@@ -44,10 +44,13 @@ def report(paper: Path, config_set: str | None, results: str | None) -> int:
         for v in judgement.verdicts:
             colour = {"reproduced": "green", "supported": "green", "not reproduced": "red",
                       "contradicted": "red", "inconclusive": "yellow"}.get(v.verdict)
-            click.echo(f"{v.id:<{width}}  " + click.style(f"{v.verdict:<14}", fg=colour)
+            click.echo(f"{v.id:<{width}}  " + click.style(f"{verdict_text(v):<14}", fg=colour)
                        + f"  claimed {claimed_text(v)}; got {reproduced_text(v)}; {evidence_text(v)}")
         totals = ", ".join(f"{n} {k}" for k, n in judgement.counts.items() if n)
-        click.echo(f"{len(judgement.verdicts)} claims: {totals}")
+        extra = (f"; {judgement.flagged} success(es) that could not have failed, not counted" if judgement.flagged
+                 else "") + (f"; sanity checks apart: " + ", ".join(f"{n} {k}" for k, n in judgement.sanity_counts.items() if n)
+                             if any(judgement.sanity_counts.values()) else "")
+        click.echo(f"{len(judgement.verdicts)} claims: {totals}{extra}")
     if judgement.failures:
         click.echo(f"{len(judgement.failures)} run(s) did not finish: "
                    + ", ".join(f"{r.config}/seed-{r.seed} ({r.status})" for r in judgement.failures))

@@ -243,6 +243,8 @@ def _claims_and_ablations(tables: list[Table], pages: dict[str, int | None]) -> 
                     "metric": slug(column, "_") or "value",
                     "value": cell.value,
                     "spread": cell.spread,
+                    # every value claim gets a tolerance, from the printed precision and the paper's ±
+                    **_tolerance(cell.value, cell.spread, cell.text),
                     "best": cell.bold,
                     "status": "candidate",
                     "note": None,
@@ -280,6 +282,11 @@ def _comparison(table: Table, source: dict, plan: _RowPlan, ref: int | None, k: 
         "status": "candidate",
         "note": None,
     }
+def _tolerance(value: float, spread: float | None, text: str) -> dict:
+    from ..claims import propose_tolerance
+
+    tol, how = propose_tolerance(value, spread, text)
+    return {"tolerance": {"abs": tol}, "tolerance_from": how}
 
 
 def _unique(base: str, ids: set[str]) -> str:

@@ -69,6 +69,16 @@ VERDICT_CLASS = {
 }
 
 
+# bench/verdict_calibration.py, recorded in bench/README.md ("Verdict calibration").
+VERDICT_CALIBRATION = [
+    ("wrong successes, every cell away from the boundary (fixed 3-10 seeds, and sequential)", "≤ 0.012", "≤ 0.05"),
+    ("wrong successes at the boundary (true gap = tolerance; true effect 0), pooled", "0.017-0.044 (values 0.042, comparisons 0.039 fixed)", "≤ 0.05"),
+    ("wrong successes when both configs sit at the metric's bound", "0", "≤ 0.05"),
+    ("wrong failures (not reproduced / contradicted when the claim holds), every cell", "≤ 0.010", "—"),
+    ("power at the seeds the report plans (value / comparison claims)", "≥ 0.800 / ≥ 0.802", "≥ 0.8"),
+]
+
+
 class SiteError(ReproError):
     """The site cannot be written where asked."""
 
@@ -162,6 +172,9 @@ def build_site(papers_dir: str | Path, results_root: str | Path, site_dir: str |
             rows[key] = _load_row(site_dir, key) or {}
     if not only:
         _prune(site_dir, set(keys))
+    # How verdicts are made and how often they are wrong (bench/verdict_calibration.py's figures).
+    _write_if_changed(site_dir / "verdicts.html", env.get_template("site/verdicts.html.j2").render(
+        calibration=VERDICT_CALIBRATION))
     index = site_dir / "index.html"
     _write_if_changed(index, env.get_template("site/index.html.j2").render(
         **_index_context(rows, papers_dir, results_root, n_papers=len(found))))
