@@ -102,6 +102,9 @@ def _runs_layout(page, reader) -> list[Run]:
         if op in (b"BT", b"q"):
             _, t = recurse_to_target_op(ops, state, b"ET" if op == b"BT" else b"Q", fonts, True)
             tjs.extend(t)
+        elif op == b"cm" and len(operands) >= 6:
+            # pypdf's own loop drops a cm outside q/Q (pdfTeX's \\resizebox writes one): keep it
+            state.add_cm(*(float(v) for v in operands[-6:]))
         elif op == b"Tf":
             if set_font_operation is not None:
                 set_font_operation(state, fonts, operands)
@@ -481,6 +484,214 @@ def _two_column(lines: list[Line], mid: float) -> bool:
     return crossing < 0.3 * len(prose)
 
 
+# ---------------------------------------------------------------- finding tables by layout
+
+
+@dataclass
+class _Block:
+    """Consecutive table-like lines of one page region: a candidate table."""
+    lines: list[Line]
+    x_lo: float
+    x_hi: float
+
+    @property
+    def top(self) -> float:
+        return self.lines[0].y + self.lines[0].size
+
+    @property
+    def bottom(self) -> float:
+        return self.lines[-1].y
+
+    @property
+    def x0(self) -> float:
+        return min(ln.x0 for ln in self.lines)
+
+    @property
+    def x1(self) -> float:
+        return max(ln.x1 for ln in self.lines)
+
+
+def _split_gutter(lines: list[Line], mid: float) -> list[Line]:
+    """On a two-column page, a line with words on both sides of the gutter becomes two."""
+    out = []
+    for ln in lines:
+        crossing = any(w.x0 < mid - 1 and w.x1 > mid + 1 for w in ln.words)
+        left = [w for w in ln.words if w.x1 <= mid + 1]
+        right = [w for w in ln.words if w.x0 >= mid - 1]
+        if crossing or not left or not right:
+            out.append(ln)
+        else:
+            out.append(Line(ln.y, ln.size, left))
+            out.append(Line(ln.y, ln.size, right))
+    return out
+
+
+def _n_numeric(cells: list[_Cell]) -> int:
+    return sum(1 for c in cells if parse_number(c.text)[0] is not None)
+
+
+def _is_prose(ln: Line, cells: list[_Cell], width: float) -> bool:
+    if any(len(c.text.split()) >= 8 for c in cells):
+        return True
+    return len(cells) == 1 and len(ln.words) >= 5 and (ln.x1 - ln.x0) > 0.45 * width
+
+
+def _blocks(lines: list[Line], x_lo: float, x_hi: float, vrules: list[float]) -> list[_Block]:
+    """Runs of non-prose lines holding an aligned numeric grid (>= 2 rows with numbers)."""
+    width = x_hi - x_lo
+    blocks: list[_Block] = []
+    run: list[tuple[Line, list[_Cell]]] = []
+
+    def close() -> None:
+        rows = [i for i, (ln, cs) in enumerate(run) if len(cs) >= 2 and _n_numeric(cs) >= 1]
+        if len(rows) >= 2 and sum(_n_numeric(run[i][1]) for i in rows) >= 4:
+            last = rows[-1]
+            # trailing lines: keep text rows with several cells, drop notes below the grid
+            while last + 1 < len(run) and len(run[last + 1][1]) >= 2:
+                last += 1
+            first = 0
+            while first < rows[0] and len(run[first][1]) == 1 and len(run[first][0].words) >= 4:
+                first += 1  # the tail of a paragraph above the table
+            blocks.append(_Block([ln for ln, _ in run[first:last + 1]], x_lo, x_hi))
+        run.clear()
+
+    for ln in lines:
+        cells = _cells(ln, vrules)
+        if _CAPTION.match(ln.text) or _OTHER_CAPTION.match(ln.text) or _is_prose(ln, cells, width):
+            close()
+            continue
+        if run and (run[-1][0].y - ln.y) > 2.6 * max(ln.size, run[-1][0].size):
+            close()
+        run.append((ln, cells))
+    close()
+    return blocks
+
+
+def _side_by_side_merge(left: list[_Block], right: list[_Block], vrules: list[float]) -> tuple[list[_Block], list[_Block]]:
+    """A table across both columns was split at the gutter: its halves share their rows' y.
+
+    Two separate tables side by side each have a text label column; the right half of a
+    split table holds numbers only, so only then are the halves joined."""
+    merged: list[_Block] = []
+    used_l, used_r = set(), set()
+    for i, a in enumerate(left):
+        for j, b in enumerate(right):
+            if j in used_r:
+                continue
+            ya = {round(ln.y) for ln in a.lines}
+            yb = {round(ln.y) for ln in b.lines}
+            common = len(ya & yb)
+            if common < 0.6 * min(len(ya), len(yb)):
+                continue
+            body_b = [_cells(ln, vrules) for ln in b.lines]
+            first = [cs[0] for cs in body_b if len(cs) >= 2]
+            texty = sum(1 for c in first if parse_number(c.text)[0] is None and re.search(r"[A-Za-z]{2}", c.text))
+            if first and texty * 2 > len(first):
+                continue  # the right half has its own row labels: a second table
+            ys = sorted(ya | yb, reverse=True)
+            lines = []
+            for y in ys:
+                words = [w for blk in (a, b) for ln in blk.lines if round(ln.y) == y for w in ln.words]
+                size = max(ln.size for blk in (a, b) for ln in blk.lines if round(ln.y) == y)
+                lines.append(Line(float(y), size, sorted(words, key=lambda w: w.x0)))
+            merged.append(_Block(lines, a.x_lo, b.x_hi))
+            used_l.add(i)
+            used_r.add(j)
+            break
+    rest = [a for i, a in enumerate(left) if i not in used_l] + [b for j, b in enumerate(right) if j not in used_r]
+    return merged, rest
+
+
+@dataclass
+class _Caption:
+    number: str
+    text: str
+    y_top: float
+    y_bottom: float
+    x0: float
+    x1: float
+    table: bool
+
+
+def _captions(lines: list[Line]) -> list[_Caption]:
+    out = []
+    for i, ln in enumerate(lines):
+        m = _CAPTION.match(ln.text)
+        other = _OTHER_CAPTION.match(ln.text)
+        if not (m or other):
+            continue
+        text, last = _caption_text(lines, i)
+        out.append(_Caption(m.group(1).rstrip(".") if m else "", text, ln.y + ln.size, lines[last].y,
+                            ln.x0, max(lines[k].x1 for k in range(i, last + 1)), bool(m)))
+    return out
+
+
+def _page_tables(page_no: int, lines: list[Line], rules: list[Rule], page_x0: float, page_w: float
+                 ) -> tuple[list[tuple[_Caption | None, Table]], list[_Caption]]:
+    """(caption or None, table) for every grid found on a page, and the captions left without one."""
+    mid = page_x0 + page_w / 2
+    vr = [(r.x0 + r.x1) / 2 for r in rules if (r.x1 - r.x0) < 2 and (r.y1 - r.y0) > 5]
+    two_col = _two_column(lines, mid)
+    if two_col:
+        segs = _split_gutter(lines, mid)
+        full = [ln for ln in segs if ln.x0 < mid - 1 and ln.x1 > mid + 1]
+        left = [ln for ln in segs if ln.x1 <= mid + 1]
+        right = [ln for ln in segs if ln.x0 >= mid - 1]
+        bl = _blocks(left, page_x0, mid, vr)
+        br = _blocks(right, mid, page_x0 + page_w, vr)
+        merged, rest = _side_by_side_merge(bl, br, vr)
+        blocks = _blocks(full, page_x0, page_x0 + page_w, vr) + merged + rest
+        # a full-width table whose rows partly cross the gutter: rows found in pieces
+        blocks = _dedupe(blocks)
+        caps_lines = _split_gutter(lines, mid)
+    else:
+        blocks = _blocks(lines, page_x0, page_x0 + page_w, vr)
+        caps_lines = lines
+    caps = _captions(caps_lines)
+    # each caption goes to the nearest block it overlaps horizontally (above or below it)
+    pairs = []
+    for ci, c in enumerate(caps):
+        for bi, b in enumerate(blocks):
+            if min(c.x1, b.x1) - max(c.x0, b.x0) <= 0:
+                continue
+            if c.y_bottom >= b.top - 2:          # caption above the table
+                d = c.y_bottom - b.top
+            elif c.y_top <= b.bottom + b.lines[-1].size + 2:   # caption below
+                d = b.bottom - c.y_top
+            else:
+                continue
+            if d <= 120:
+                pairs.append((d, ci, bi))
+    cap_of: dict[int, int] = {}
+    taken: set[int] = set()
+    for d, ci, bi in sorted(pairs):
+        if ci in taken or bi in cap_of:
+            continue
+        cap_of[bi] = ci
+        taken.add(ci)
+    out: list[tuple[_Caption | None, Table]] = []
+    for bi, b in sorted(enumerate(blocks), key=lambda p: (round(-p[1].top / 20), p[1].x0)):
+        c = caps[cap_of[bi]] if bi in cap_of else None
+        if c is not None and not c.table:
+            continue  # numbers in a figure (axis ticks, plotted labels)
+        t = _build(c.number if c else "", c.text if c else "", page_no, b.lines, rules, b.x_lo, b.x_hi)
+        if t.numeric_cells():
+            out.append((c, t))
+    left_over = [c for i, c in enumerate(caps) if c.table and i not in taken]
+    return out, left_over
+
+
+def _dedupe(blocks: list[_Block]) -> list[_Block]:
+    """Drop a block whose lines all lie inside a larger block's extent."""
+    keep = []
+    for b in sorted(blocks, key=lambda b: -len(b.lines)):
+        if any(k.bottom - 1 <= b.bottom and b.top <= k.top + 1 and b.x0 >= k.x0 - 1 and b.x1 <= k.x1 + 1
+               for k in keep):
+            continue
+        keep.append(b)
+    return keep
+
+
 def parse_pdf_tables(pdf_path: str) -> list[Table]:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
@@ -494,6 +705,7 @@ def parse_pdf_tables(pdf_path: str) -> list[Table]:
         raise PdfError(f"cannot read the PDF: {e}", hint="check the file is a complete, unencrypted PDF",
                        where=str(pdf_path)) from None
     found: dict[str, Table] = {}
+    uncaptioned: list[Table] = []
     for page_index, page in enumerate(pages):
         try:
             runs = _runs_layout(page, reader)
@@ -504,39 +716,53 @@ def parse_pdf_tables(pdf_path: str) -> list[Table]:
         except Exception:  # noqa: BLE001 - no rules only costs the multirow/header hints
             rules = []
         lines = _lines(_words(runs))
+        if not lines:
+            continue
         page_w = float(page.mediabox.width)
         page_x0 = float(page.mediabox.left)
-        two_column = _two_column(lines, float(page.mediabox.left) + float(page.mediabox.width) / 2)
-        for i, ln in enumerate(lines):
-            m = _CAPTION.match(ln.text)
-            if not m:
+        tables, left_over = _page_tables(page_index + 1, lines, rules, page_x0, page_w)
+        for cap, t in tables:
+            if cap is None:
+                t.captioned = False
+                uncaptioned.append(t)
+            elif t.number not in found or found[t.number].image_only:
+                found[t.number] = t
+        for cap in left_over:
+            if cap.number in found and not found[cap.number].image_only:
                 continue
-            number = m.group(1).rstrip(".")
-            caption, last = _caption_text(lines, i)
-            mid = page_x0 + page_w / 2
-            if not two_column:
-                x_lo, x_hi = page_x0, page_x0 + page_w
-            elif ln.x1 <= mid + 10:
-                x_lo, x_hi = page_x0, mid
-            elif ln.x0 >= mid - 10:
-                x_lo, x_hi = mid, page_x0 + page_w
-            else:
-                x_lo, x_hi = page_x0, page_x0 + page_w
-            vr = [(r.x0 + r.x1) / 2 for r in rules if (r.x1 - r.x0) < 2 and (r.y1 - r.y0) > 5]
-            below = _table_lines(lines, last, 1, x_lo, x_hi, vr)
-            above = _table_lines(lines, i, -1, x_lo, x_hi, vr)
-            candidates = [c for c in (below, above) if c]
-            table = None
-            for cand in candidates:
-                t = _build(number, caption, page_index + 1, cand, rules, x_lo, x_hi)
-                if t.numeric_cells() and (table is None or len(t.numeric_cells()) > len(table.numeric_cells())):
-                    table = t
-            if table is None and below:  # a table of text only (e.g. complexities): caption above it
-                t = _build(number, caption, page_index + 1, below, rules, x_lo, x_hi)
-                if len(t.rows) >= 2 and t.columns:
-                    table = t
-            if table is None:
-                table = Table(number, caption, page_index + 1, [], [], "pdf", image_only=True)
-            if number not in found or (found[number].image_only and not table.image_only):
-                found[number] = table
-    return list(found.values())
+            t = _caption_walk(cap.number, cap.text, page_index + 1, lines, rules, page_x0, page_w)
+            if cap.number not in found or not t.image_only:
+                found[cap.number] = t
+    for k, t in enumerate(uncaptioned, 1):
+        t.number = f"U{k}"
+    return list(found.values()) + uncaptioned
+
+
+def _caption_walk(number: str, caption: str, page_no: int, lines: list[Line], rules: list[Rule],
+                  page_x0: float, page_w: float) -> Table:
+    """A caption no grid was found beside: read the lines next to it (a text-only table)."""
+    i = next((k for k, ln in enumerate(lines) if _CAPTION.match(ln.text)
+              and _CAPTION.match(ln.text).group(1).rstrip(".") == number), None)
+    if i is None:
+        return Table(number, caption, page_no, [], [], "pdf", image_only=True)
+    ln = lines[i]
+    mid = page_x0 + page_w / 2
+    two_column = _two_column(lines, mid)
+    if not two_column:
+        x_lo, x_hi = page_x0, page_x0 + page_w
+    elif ln.x1 <= mid + 10:
+        x_lo, x_hi = page_x0, mid
+    elif ln.x0 >= mid - 10:
+        x_lo, x_hi = mid, page_x0 + page_w
+    else:
+        x_lo, x_hi = page_x0, page_x0 + page_w
+    _, last = _caption_text(lines, i)
+    vr = [(r.x0 + r.x1) / 2 for r in rules if (r.x1 - r.x0) < 2 and (r.y1 - r.y0) > 5]
+    table = None
+    for cand in (_table_lines(lines, last, 1, x_lo, x_hi, vr), _table_lines(lines, i, -1, x_lo, x_hi, vr)):
+        if not cand:
+            continue
+        t = _build(number, caption, page_no, cand, rules, x_lo, x_hi)
+        if t.numeric_cells() and (table is None or len(t.numeric_cells()) > len(table.numeric_cells())):
+            table = t
+    return table or Table(number, caption, page_no, [], [], "pdf", image_only=True)
