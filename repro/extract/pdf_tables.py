@@ -626,13 +626,47 @@ def _captions(lines: list[Line]) -> list[_Caption]:
     return out
 
 
+def _gutter(lines: list[Line], page_x0: float, page_w: float) -> float | None:
+    """x of the gap between two text columns, or None on a one-column page.
+
+    Lines of the two columns often share a baseline and are read as one line, so the page
+    is judged from its words: a vertical strip near the middle that almost no word crosses
+    while many lines have words on both sides of it."""
+    words = [w for ln in lines for w in ln.words]
+    if len(words) < 50:
+        return None
+    lo, hi = int(page_x0 + 0.35 * page_w), int(page_x0 + 0.65 * page_w)
+    diff = [0] * (hi - lo + 2)
+    for w in words:  # words crossing each integer x of the middle band, by a difference array
+        a, b = max(int(w.x0 + 1) + 1, lo), min(int(w.x1 - 1), hi)
+        if a <= b:
+            diff[a - lo] += 1
+            diff[b - lo + 1] -= 1
+    best, run, cur = None, None, 0
+    for i in range(hi - lo + 1):
+        cur += diff[i]
+        if best is None or cur < best[0]:
+            best, run = (cur, lo + i, lo + i), True
+        elif cur == best[0] and run and best[2] == lo + i - 1:
+            best = (cur, best[1], lo + i)  # widen the run of equally empty positions
+        else:
+            run = run and cur == best[0] and best[2] == lo + i - 1
+    crossing, a, b = best
+    x = (a + b) / 2
+    both = sum(1 for ln in lines if any(w.x1 <= x for w in ln.words) and any(w.x0 >= x for w in ln.words)
+               and len(ln.words) >= 6)
+    prose = sum(1 for ln in lines if len(ln.words) >= 6)
+    if prose >= 10 and both >= 0.3 * prose and crossing <= 0.05 * both:
+        return x
+    return None
+
+
 def _page_tables(page_no: int, lines: list[Line], rules: list[Rule], page_x0: float, page_w: float
                  ) -> tuple[list[tuple[_Caption | None, Table]], list[_Caption]]:
     """(caption or None, table) for every grid found on a page, and the captions left without one."""
-    mid = page_x0 + page_w / 2
     vr = [(r.x0 + r.x1) / 2 for r in rules if (r.x1 - r.x0) < 2 and (r.y1 - r.y0) > 5]
-    two_col = _two_column(lines, mid)
-    if two_col:
+    mid = _gutter(lines, page_x0, page_w)
+    if mid is not None:
         segs = _split_gutter(lines, mid)
         full = [ln for ln in segs if ln.x0 < mid - 1 and ln.x1 > mid + 1]
         left = [ln for ln in segs if ln.x1 <= mid + 1]
@@ -640,10 +674,8 @@ def _page_tables(page_no: int, lines: list[Line], rules: list[Rule], page_x0: fl
         bl = _blocks(left, page_x0, mid, vr)
         br = _blocks(right, mid, page_x0 + page_w, vr)
         merged, rest = _side_by_side_merge(bl, br, vr)
-        blocks = _blocks(full, page_x0, page_x0 + page_w, vr) + merged + rest
-        # a full-width table whose rows partly cross the gutter: rows found in pieces
-        blocks = _dedupe(blocks)
-        caps_lines = _split_gutter(lines, mid)
+        blocks = _dedupe(_blocks(full, page_x0, page_x0 + page_w, vr) + merged + rest)
+        caps_lines = segs
     else:
         blocks = _blocks(lines, page_x0, page_x0 + page_w, vr)
         caps_lines = lines
