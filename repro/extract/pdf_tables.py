@@ -81,8 +81,40 @@ class Rule:
 # ---------------------------------------------------------------- page reading
 
 
+def _fonts_of(resources) -> dict:
+    """Layout-mode fonts of a resource dictionary (a Form XObject's own /Resources)."""
+    try:
+        from pypdf.generic._font import Font
+    except ImportError:  # older pypdf
+        from pypdf._text_extraction._layout_mode._font import Font
+    from pypdf.generic import DictionaryObject
+
+    fonts = {}
+    try:
+        font_dict = resources.get_object().get("/Font")
+        for name, obj in (font_dict.get_object().items() if font_dict is not None else []):
+            obj = obj.get_object()
+            if isinstance(obj, DictionaryObject):
+                fonts[name] = Font.from_font_resource(obj)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        pass
+    return fonts
+
+
+def _form_xobject(resources, name):
+    """The Form XObject `name` of `resources`, or None (images and missing names too)."""
+    try:
+        xobj = resources.get_object()["/XObject"].get_object()[name].get_object()
+    except (AttributeError, KeyError, TypeError):
+        return None
+    return xobj if xobj.get("/Subtype") == "/Form" else None
+
+
 def _runs_layout(page, reader) -> list[Run]:
-    """Per-string text runs through pypdf's (private) layout-mode text state machine."""
+    """Per-string text runs through pypdf's (private) layout-mode text state machine.
+
+    Form XObjects are read too (with their /Matrix): some publishers' stamped PDFs hold the
+    whole page in one, which pypdf's layout mode skips."""
     from pypdf.generic import ContentStream
     from pypdf._text_extraction._layout_mode._fixed_width_page import recurse_to_target_op
     from pypdf._text_extraction._layout_mode._text_state_manager import TextStateManager
@@ -91,27 +123,47 @@ def _runs_layout(page, reader) -> list[Run]:
         from pypdf._text_extraction._layout_mode._fixed_width_page import set_font_operation
     except ImportError:  # older pypdf: Tf handled inline
         set_font_operation = None
-    fonts = page._layout_mode_fonts()
     contents = page.get("/Contents")
     if contents is None:
         return []
-    ops = iter(ContentStream(contents.get_object(), reader, "bytes").operations)
     state = TextStateManager()
-    tjs = []
-    for operands, op in ops:
-        if op in (b"BT", b"q"):
-            _, t = recurse_to_target_op(ops, state, b"ET" if op == b"BT" else b"Q", fonts, True)
-            tjs.extend(t)
-        elif op == b"cm" and len(operands) >= 6:
-            # pypdf's own loop drops a cm outside q/Q (pdfTeX's \\resizebox writes one): keep it
-            state.add_cm(*(float(v) for v in operands[-6:]))
-        elif op == b"Tf":
-            if set_font_operation is not None:
-                set_font_operation(state, fonts, operands)
+    tjs: list = []
+
+    def walk(ops, fonts: dict, resources, depth: int) -> None:
+        for operands, op in ops:
+            if op == b"BT":
+                _, t = recurse_to_target_op(ops, state, b"ET", fonts, True)
+                tjs.extend(t)
+            elif op == b"q":
+                state.add_q()
+            elif op == b"Q":
+                if state.q_depth:
+                    state.remove_q()
+            elif op == b"cm" and len(operands) >= 6:
+                state.add_cm(*(float(v) for v in operands[-6:]))
+            elif op == b"Do" and depth < 5 and operands:
+                form = _form_xobject(resources, operands[0])
+                if form is None:
+                    continue
+                state.add_q()
+                matrix = form.get("/Matrix")
+                if matrix is not None and len(matrix) == 6:
+                    state.add_cm(*(float(v) for v in matrix))
+                res = form.get("/Resources") or resources
+                walk(iter(ContentStream(form, reader, "bytes").operations), {**fonts, **_fonts_of(res)},
+                     res, depth + 1)
+                if state.q_depth:
+                    state.remove_q()
+            elif op == b"Tf":
+                if set_font_operation is not None:
+                    set_font_operation(state, fonts, operands)
+                else:
+                    state.set_font(fonts[operands[0]], operands[1])
             else:
-                state.set_font(fonts[operands[0]], operands[1])
-        else:
-            state.set_state_param(op, operands)
+                state.set_state_param(op, operands)
+
+    walk(iter(ContentStream(contents.get_object(), reader, "bytes").operations), page._layout_mode_fonts(),
+         page.get("/Resources"), 0)
     runs = []
     for t in tjs:
         text = t.text.replace("\n", " ")
@@ -145,47 +197,60 @@ def _runs_fixed_width(page) -> list[Run]:
 
 
 def _rules(page, reader) -> list[Rule]:
-    """Horizontal and vertical strokes or thin filled rectangles (table rules)."""
+    """Horizontal and vertical strokes or thin filled rectangles (table rules), forms included."""
     from pypdf.generic import ContentStream
 
     contents = page.get("/Contents")
     if contents is None:
         return []
-    ctm = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
-    stack: list[list[float]] = []
-    path: list[tuple[float, float]] = []
     rules: list[Rule] = []
 
-    def tr(x: float, y: float) -> tuple[float, float]:
-        a, b, c, d, e, f = ctm
-        return a * x + c * y + e, b * x + d * y + f
+    def mul(m: list[float], ctm: list[float]) -> list[float]:
+        a, b, c, d, e, f = m
+        A, B, C, D, E, F = ctm
+        return [a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F]
 
-    for operands, op in ContentStream(contents.get_object(), reader, "bytes").operations:
-        try:
-            if op == b"q":
-                stack.append(ctm[:])
-            elif op == b"Q":
-                ctm = stack.pop() if stack else [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
-            elif op == b"cm" and len(operands) == 6:
-                a, b, c, d, e, f = (float(v) for v in operands)
-                A, B, C, D, E, F = ctm
-                ctm = [a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D,
-                       e * A + f * C + E, e * B + f * D + F]
-            elif op == b"m":
-                path = [tr(float(operands[0]), float(operands[1]))]
-            elif op == b"l" and path:
-                p0 = path[-1]
-                p1 = tr(float(operands[0]), float(operands[1]))
-                rules.append(Rule(min(p0[0], p1[0]), max(p0[0], p1[0]), min(p0[1], p1[1]), max(p0[1], p1[1])))
-                path.append(p1)
-            elif op == b"re":
-                x, y, w, h = (float(v) for v in operands)
-                (x0, y0), (x1, y1) = tr(x, y), tr(x + w, y + h)
-                x0, x1, y0, y1 = min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1)
-                if (y1 - y0) < 2 or (x1 - x0) < 2:
-                    rules.append(Rule(x0, x1, y0, y1))
-        except (ValueError, TypeError, IndexError):
-            continue  # malformed operands: skip the operator, keep reading the page
+    def walk(ops, ctm: list[float], resources, depth: int) -> None:
+        stack: list[list[float]] = []
+        path: list[tuple[float, float]] = []
+
+        def tr(x: float, y: float) -> tuple[float, float]:
+            a, b, c, d, e, f = ctm
+            return a * x + c * y + e, b * x + d * y + f
+
+        for operands, op in ops:
+            try:
+                if op == b"q":
+                    stack.append(ctm[:])
+                elif op == b"Q":
+                    ctm = stack.pop() if stack else ctm
+                elif op == b"cm" and len(operands) == 6:
+                    ctm = mul([float(v) for v in operands], ctm)
+                elif op == b"m":
+                    path = [tr(float(operands[0]), float(operands[1]))]
+                elif op == b"l" and path:
+                    p0 = path[-1]
+                    p1 = tr(float(operands[0]), float(operands[1]))
+                    rules.append(Rule(min(p0[0], p1[0]), max(p0[0], p1[0]), min(p0[1], p1[1]), max(p0[1], p1[1])))
+                    path.append(p1)
+                elif op == b"re":
+                    x, y, w, h = (float(v) for v in operands)
+                    (x0, y0), (x1, y1) = tr(x, y), tr(x + w, y + h)
+                    x0, x1, y0, y1 = min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1)
+                    if (y1 - y0) < 2 or (x1 - x0) < 2:
+                        rules.append(Rule(x0, x1, y0, y1))
+                elif op == b"Do" and depth < 5 and operands:
+                    form = _form_xobject(resources, operands[0])
+                    if form is not None:
+                        m = form.get("/Matrix")
+                        inner = mul([float(v) for v in m], ctm) if m is not None and len(m) == 6 else ctm[:]
+                        walk(ContentStream(form, reader, "bytes").operations, inner,
+                             form.get("/Resources") or resources, depth + 1)
+            except (ValueError, TypeError, IndexError):
+                continue  # malformed operands: skip the operator, keep reading the page
+
+    walk(ContentStream(contents.get_object(), reader, "bytes").operations, [1.0, 0.0, 0.0, 1.0, 0.0, 0.0],
+         page.get("/Resources"), 0)
     return rules
 
 
