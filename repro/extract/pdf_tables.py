@@ -433,9 +433,6 @@ def _build(number: str, caption: str, page_no: int, lines: list[Line], rules: li
     if not any(body):
         return Table(number, caption, page_no, [], [], "pdf", image_only=True)
     cols = _columns(body)
-    # label column: leftmost, mostly text
-    first = [c for row in body for c in row if _col_of(c, cols) == 0]
-    has_label = bool(first) and sum(parse_number(c.text)[0] is None for c in first) * 2 >= len(first)
     grid: list[list[_Cell | None]] = []
     for row in body:
         g: list[_Cell | None] = [None] * len(cols)
@@ -448,7 +445,9 @@ def _build(number: str, caption: str, page_no: int, lines: list[Line], rules: li
                 g[k].x1 = c.x1
                 g[k].bold = g[k].bold and c.bold
         grid.append(g)
-    data_start = 1 if has_label else 0
+    n_label = _label_columns(grid)
+    has_label = n_label > 0
+    data_start = n_label
     # header names: stacked lines; a header cell over several columns is a group (" / ")
     parts: list[list[tuple[str, bool]]] = [[] for _ in cols]
     for row in head:
@@ -463,27 +462,69 @@ def _build(number: str, caption: str, page_no: int, lines: list[Line], rules: li
             name = text if not name else name + (" / " if prev_group else " ") + text
             prev_group = group
         names.append(name)
-    # rows: label-only lines are \multirow group labels, spread over their rule-delimited band
-    labels = [clean_label(g[0].text) if has_label and g[0] is not None else "" for g in grid]
-    label_only = [has_label and g[0] is not None and all(x is None for x in g[1:]) for g in grid]
+    # rows: a label spanning several label columns is joined with " / "; a sparse label
+    # column (\multirow) is filled from its band between rules, a label-only line, or above
     bands = [sum(1 for y in full if y > ln.y) for ln in body_lines]
+    label_only = [has_label and any(x is not None for x in g[:n_label]) and all(x is None for x in g[n_label:])
+                  for g in grid]
+    per_col: list[list[str]] = []
+    for k in range(n_label):
+        vals = [clean_label(g[k].text) if g[k] is not None else "" for g in grid]
+        per_col.append(_fill_sparse(vals, label_only, bands, len(full) > 1, body_lines,
+                                    last=(k == n_label - 1)))
     out_rows: list[tuple[str, list[Cell | None]]] = []
     for i, g in enumerate(grid):
         if label_only[i]:
             continue
-        label = labels[i]
-        if not label and has_label:
-            same_band = [j for j in range(len(grid)) if bands[j] == bands[i] and labels[j]]
-            distinct = {labels[j] for j in same_band}
-            if len(full) > 1 and len(distinct) == 1:
-                label = distinct.pop()
-            else:  # no rules: nearest group label above or below among unlabelled neighbours
-                label = _nearest_group_label(i, labels, label_only, body_lines)
+        parts_i: list[str] = []
+        for k in range(n_label):
+            if per_col[k][i] and (not parts_i or parts_i[-1] != per_col[k][i]):
+                parts_i.append(per_col[k][i])
+        label = " / ".join(parts_i)
         cells = [Cell.from_text(c.text, c.bold) if c is not None else None for c in g[data_start:]]
         if not label and not has_label:
             label = str(len(out_rows) + 1)
         out_rows.append((label, cells))
     return Table(number, caption, page_no, names, out_rows, "pdf", image_only=not out_rows)
+
+
+def _texty(text: str) -> bool:
+    return parse_number(text)[0] is None and parse_number(text.split(" ")[0])[0] is None
+
+
+def _label_columns(grid: list[list[_Cell | None]]) -> int:
+    """Leading columns that hold row labels: up to the last mostly-text column of the left half."""
+    n_cols = len(grid[0]) if grid else 0
+    last = -1
+    for k in range(max(1, (n_cols + 1) // 2)):
+        col = [g[k].text for g in grid if g[k] is not None]
+        if col and sum(_texty(t) for t in col) * 2 >= len(col):
+            last = k
+        elif k == 0:
+            break  # a first column of numbers: no label column at all
+    if last >= n_cols - 1:
+        last = n_cols - 2
+    return last + 1
+
+
+def _fill_sparse(vals: list[str], label_only: list[bool], bands: list[int], ruled: bool,
+                 lines: list[Line], last: bool) -> list[str]:
+    """Fill the empty cells of one label column from the label that spans them."""
+    out = vals[:]
+    for i, v in enumerate(vals):
+        if v or label_only[i]:
+            continue
+        if ruled:
+            distinct = {vals[j] for j in range(len(vals)) if bands[j] == bands[i] and vals[j]}
+            if len(distinct) == 1:
+                out[i] = next(iter(distinct))
+                continue
+        near = _nearest_group_label(i, vals, label_only, lines)
+        if near:
+            out[i] = near
+        elif not last:  # an outer label column: the label above still holds (\multirow)
+            out[i] = next((out[j] for j in range(i - 1, -1, -1) if out[j]), "")
+    return out
 
 
 def _nearest_group_label(i: int, labels: list[str], label_only: list[bool], lines: list[Line]) -> str:
