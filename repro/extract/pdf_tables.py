@@ -170,20 +170,31 @@ def _runs_layout(page, reader) -> list[Run]:
         if not text.strip():
             continue
         bold = bool(_BOLD_FONT.search(str(getattr(t.font, "name", "")).split("+")[-1]))
-        runs.extend(_split_run(Run(t.tx, t.displaced_tx, t.ty, abs(t.font_height) or 10.0, text, bold)))
+        runs.extend(_split_run(Run(t.tx, t.displaced_tx, t.ty, abs(t.font_height) or 10.0, text, bold),
+                               getattr(t, "word_tx", None)))
     return runs
 
 
-def _split_run(r: Run) -> list[Run]:
-    """A run with spaces inside is split, x positions shared out by character count."""
+def _split_run(r: Run, advance=None) -> list[Run]:
+    """A run with spaces inside is split; x positions from the font's glyph widths when known
+    (cells typeset in one string with wide spaces), else shared out by character count."""
     if " " not in r.text.strip():
         return [Run(r.x0, r.x1, r.y, r.size, r.text.strip(), r.bold)] if r.text.strip() else []
-    out = []
     n = max(len(r.text), 1)
-    step = (r.x1 - r.x0) / n
-    for m in re.finditer(r"\S+", r.text):
-        out.append(Run(r.x0 + m.start() * step, r.x0 + m.end() * step, r.y, r.size, m.group(0), r.bold))
-    return out
+
+    def x_at(k: int) -> float:
+        return r.x0 + (r.x1 - r.x0) * k / n
+
+    if advance is not None:
+        try:
+            total = advance(r.text)
+            if total > 0:
+                def x_at(k: int) -> float:  # noqa: F811 - the glyph-width version
+                    return r.x0 + (r.x1 - r.x0) * advance(r.text[:k]) / total
+        except Exception:  # noqa: BLE001 - a font without widths: keep the character count
+            pass
+    return [Run(x_at(m.start()), x_at(m.end()), r.y, r.size, m.group(0), r.bold)
+            for m in re.finditer(r"\S+", r.text)]
 
 
 def _runs_fixed_width(page) -> list[Run]:
@@ -488,8 +499,14 @@ def _build(number: str, caption: str, page_no: int, lines: list[Line], rules: li
     return Table(number, caption, page_no, names, out_rows, "pdf", image_only=not out_rows)
 
 
+_PLACEHOLDER = re.compile(r"^(?:[-–—−]+|n/?a|N/?A|×|✗|✓|-)$")
+
+
 def _texty(text: str) -> bool:
-    return parse_number(text)[0] is None and parse_number(text.split(" ")[0])[0] is None
+    """Words, not a number and not an empty-cell mark ("-", "N/A")."""
+    t = text.strip()
+    return (not _PLACEHOLDER.match(t) and parse_number(t)[0] is None
+            and parse_number(t.split(" ")[0])[0] is None)
 
 
 def _label_columns(grid: list[list[_Cell | None]]) -> int:
