@@ -416,6 +416,32 @@ def _header_cols(cell: _Cell, cols: list[tuple[float, float]]) -> list[int]:
     return hits or [_col_of(cell, cols)]
 
 
+def _header_spans(row: list[_Cell], cols: list[tuple[float, float]], data_start: int) -> list[list[int]]:
+    """Columns under each cell of an upper header line: a group name ("Dev" over F1 and EM) is
+    centred over its columns, often narrower than them, so each data column goes to the
+    nearest cell of the line (a cell over the label columns keeps its own columns)."""
+    spans: list[list[int]] = [[] for _ in row]
+    data = [i for i, c in enumerate(row)
+            if not any(k < data_start for k in _header_cols(c, cols)) or data_start == 0]
+    for ci, c in enumerate(row):
+        if ci not in data:
+            spans[ci] = _header_cols(c, cols)
+    if not data:
+        return spans
+    for k in range(data_start, len(cols)):
+        mid = (cols[k][0] + cols[k][1]) / 2
+
+        def dist(i: int) -> float:
+            c = row[i]
+            return 0.0 if c.x0 <= mid <= c.x1 else min(abs(c.x0 - mid), abs(c.x1 - mid))
+
+        best = min(data, key=dist)
+        if len(data) == 1 and dist(best) > 2 * (cols[k][1] - cols[k][0]) + (row[best].x1 - row[best].x0):
+            continue  # a lone group name does not reach far columns
+        spans[best].append(k)
+    return spans
+
+
 def _build(number: str, caption: str, page_no: int, lines: list[Line], rules: list[Rule],
            x_lo: float, x_hi: float) -> Table:
     vrules = sorted({round((r.x0 + r.x1) / 2, 1) for r in rules
@@ -461,9 +487,10 @@ def _build(number: str, caption: str, page_no: int, lines: list[Line], rules: li
     data_start = n_label
     # header names: stacked lines; a header cell over several columns is a group (" / ")
     parts: list[list[tuple[str, bool]]] = [[] for _ in cols]
-    for row in head:
-        for c in row:
-            ks = _header_cols(c, cols)
+    for h, row in enumerate(head):
+        spans = _header_spans(row, cols, data_start) if h < len(head) - 1 else None
+        for ci, c in enumerate(row):
+            ks = spans[ci] if spans is not None else _header_cols(c, cols)
             for k in ks:
                 parts[k].append((c.text, len(ks) > 1))
     names = []
