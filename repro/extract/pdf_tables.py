@@ -417,28 +417,32 @@ def _header_cols(cell: _Cell, cols: list[tuple[float, float]]) -> list[int]:
 
 
 def _header_spans(row: list[_Cell], cols: list[tuple[float, float]], data_start: int) -> list[list[int]]:
-    """Columns under each cell of an upper header line: a group name ("Dev" over F1 and EM) is
-    centred over its columns, often narrower than them, so each data column goes to the
-    nearest cell of the line (a cell over the label columns keeps its own columns)."""
-    spans: list[list[int]] = [[] for _ in row]
-    data = [i for i, c in enumerate(row)
-            if not any(k < data_start for k in _header_cols(c, cols)) or data_start == 0]
+    """Columns under each cell of an upper header line.
+
+    A group name ("Dev" over F1 and EM) is centred over its columns and often narrower than
+    them: it takes the widest run of columns, not under another cell of the line, whose centre
+    is its centre. A name stacked over one column ("PPL" over "(dev)") matches that column."""
+    widths = sorted(b - a for a, b in cols)
+    tol = 0.5 * widths[len(widths) // 2] + 2.0
+    spans: list[list[int]] = []
     for ci, c in enumerate(row):
-        if ci not in data:
-            spans[ci] = _header_cols(c, cols)
-    if not data:
-        return spans
-    for k in range(data_start, len(cols)):
-        mid = (cols[k][0] + cols[k][1]) / 2
-
-        def dist(i: int) -> float:
-            c = row[i]
-            return 0.0 if c.x0 <= mid <= c.x1 else min(abs(c.x0 - mid), abs(c.x1 - mid))
-
-        best = min(data, key=dist)
-        if len(data) == 1 and dist(best) > 2 * (cols[k][1] - cols[k][0]) + (row[best].x1 - row[best].x0):
-            continue  # a lone group name does not reach far columns
-        spans[best].append(k)
+        own = _header_cols(c, cols)
+        if any(k < data_start for k in own):
+            spans.append(own)
+            continue
+        claimed = {k for cj, o in enumerate(row) if cj != ci
+                   for k in range(len(cols)) if _overlap(o.x0, o.x1, cols[k][0], cols[k][1]) > 0}
+        centre = (c.x0 + c.x1) / 2
+        best: list[int] = []
+        for a in range(data_start, len(cols)):
+            for b in range(a, len(cols)):
+                if b in claimed:
+                    break
+                if a in claimed:
+                    break
+                if abs((cols[a][0] + cols[b][1]) / 2 - centre) <= tol and b - a + 1 > len(best):
+                    best = list(range(a, b + 1))
+        spans.append(best if best and (len(best) > 1 or best == own[:1]) else own)
     return spans
 
 
