@@ -767,8 +767,26 @@ class _Caption:
     table: bool
 
 
+_CAPTION_WORD = re.compile(r"^(?:Table|TABLE|Tab\.|Figure|Fig\.|FIGURE)$")
+
+
+def _split_captions(lines: list[Line]) -> list[Line]:
+    """Captions of two tables printed side by side share a line: cut it before each one."""
+    out = []
+    for ln in lines:
+        cut = [0] + [k for k in range(1, len(ln.words))
+                     if _CAPTION_WORD.match(ln.words[k].text)
+                     and ln.words[k].x0 - ln.words[k - 1].x1 > 1.5 * ln.size] + [len(ln.words)]
+        if len(cut) == 2:
+            out.append(ln)
+            continue
+        out.extend(Line(ln.y, ln.size, ln.words[a:b]) for a, b in zip(cut, cut[1:]))
+    return out
+
+
 def _captions(lines: list[Line]) -> list[_Caption]:
     out = []
+    lines = _split_captions(lines)
     for i, ln in enumerate(lines):
         m = _CAPTION.match(ln.text)
         other = _OTHER_CAPTION.match(ln.text)
@@ -833,6 +851,7 @@ def _page_tables(page_no: int, lines: list[Line], rules: list[Rule], page_x0: fl
     else:
         blocks = _blocks(lines, page_x0, page_x0 + page_w, vr)
         caps_lines = lines
+    blocks = [part for b in blocks for part in _split_side_by_side(b, vr)]
     caps = _captions(caps_lines)
     # each caption goes to the nearest block it overlaps horizontally (above or below it)
     pairs = []
@@ -865,6 +884,38 @@ def _page_tables(page_no: int, lines: list[Line], rules: list[Rule], page_x0: fl
             out.append((c, t))
     left_over = [c for i, c in enumerate(caps) if c.table and i not in taken]
     return out, left_over
+
+
+def _split_side_by_side(block: _Block, vrules: list[float]) -> list[_Block]:
+    """Two tables printed beside each other read as one grid: split it at a wide empty
+    vertical channel when the part right of it starts with its own text label column."""
+    words = sorted((w for ln in block.lines for w in ln.words), key=lambda w: w.x0)
+    if len(words) < 8:
+        return [block]
+    gaps, reach = [], words[0].x1
+    for w in words[1:]:
+        if w.x0 > reach:
+            gaps.append((reach, w.x0))
+        reach = max(reach, w.x1)
+    if len(gaps) < 2:
+        return [block]
+    widths = sorted(b - a for a, b in gaps)
+    median = widths[len(widths) // 2]
+    for a, b in gaps:
+        if b - a < max(1.5 * median, 1.5 * block.lines[0].size):
+            continue
+        x = (a + b) / 2
+        left = [Line(ln.y, ln.size, [w for w in ln.words if w.x1 <= x]) for ln in block.lines]
+        right = [Line(ln.y, ln.size, [w for w in ln.words if w.x0 >= x]) for ln in block.lines]
+        left = [ln for ln in left if ln.words]
+        right = [ln for ln in right if ln.words]
+        rcells = [_cells(ln, vrules) for ln in right]
+        lcells = [_cells(ln, vrules) for ln in left]
+        firsts = [cs[0].text for cs in rcells if len(cs) >= 2]
+        if (len(firsts) >= 2 and sum(_texty(t) for t in firsts) * 2 > len(firsts)
+                and sum(_n_numeric(cs) for cs in lcells) >= 2 and sum(_n_numeric(cs) for cs in rcells) >= 2):
+            return [_Block(left, block.x_lo, x)] + _split_side_by_side(_Block(right, x, block.x_hi), vrules)
+    return [block]
 
 
 def _dedupe(blocks: list[_Block]) -> list[_Block]:
