@@ -684,10 +684,15 @@ def _n_numeric(cells: list[_Cell]) -> int:
     return sum(1 for c in cells if parse_number(c.text)[0] is not None)
 
 
+def _n_words(text: str) -> int:
+    """Words of prose: numbers (a row of glued cells) do not count."""
+    return sum(1 for w in text.split() if re.search(r"[A-Za-z]{2}", w))
+
+
 def _is_prose(ln: Line, cells: list[_Cell], width: float) -> bool:
-    if any(len(c.text.split()) >= 8 for c in cells):
+    if any(_n_words(c.text) >= 8 for c in cells):
         return True
-    return len(cells) == 1 and len(ln.words) >= 5 and (ln.x1 - ln.x0) > 0.45 * width
+    return len(cells) == 1 and _n_words(ln.text) >= 5 and (ln.x1 - ln.x0) > 0.45 * width
 
 
 def _blocks(lines: list[Line], x_lo: float, x_hi: float, vrules: list[float]) -> list[_Block]:
