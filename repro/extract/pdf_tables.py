@@ -466,7 +466,7 @@ def _build(number: str, caption: str, page_no: int, lines: list[Line], rules: li
     # a full-width rule under the first lines is the header/body line (numeric headers too)
     for y in full:
         above = sum(1 for ln in lines if ln.y > y)
-        if 1 <= above <= 5 and above < len(lines):
+        if max(1, min(first_num, 5)) <= above <= 5 and above < len(lines):  # never a text header into the body
             n_head = above
             break
     head, body = line_cells[:n_head], line_cells[n_head:]
