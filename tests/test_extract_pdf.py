@@ -174,10 +174,17 @@ def test_full_width_table_on_a_two_column_page(tmp_path):
                     ["BM25", "59.1", "66.9", "55.0", "70.9", "68.8", "64.1"],
                     ["DPR", "78.4", "79.4", "73.2", "79.8", "63.2", "74.8"]])
     items += [(200, 565, "Table 2: Top-20 accuracy on five test sets.")]
-    items += _prose(60, 540, 20) + _prose(320, 540, 20)
-    t = _by_number(tables_from_pdf(str(_page_pdf(tmp_path / "p.pdf", items))))["2"]
+    items += _prose(60, 540, 10) + _prose(320, 540, 30)
+    # below it, a one-column table in the left column, its rows level with prose on the right
+    items += _grid([60, 170, 230], 420, [["Batch", "Top-5", "Top-20"], ["Large batch", "65.8", "78.0"], ["Small batch", "64.5", "76.4"]])
+    items += [(60, 375, "Table 3: Effect of the batch size.")] + _prose(60, 350, 12)
+    tables = _by_number(tables_from_pdf(str(_page_pdf(tmp_path / "p.pdf", items))))
+    t = tables["2"]
     assert t.columns == ["NQ", "TQA", "WQ", "TREC", "SQuAD", "Avg"]
     assert [c.value for c in dict(t.rows)["DPR"]] == [78.4, 79.4, 73.2, 79.8, 63.2, 74.8]
+    t3 = tables["3"]
+    assert t3.columns == ["Top-5", "Top-20"] and not t3.image_only
+    assert [[c.value for c in cells] for _, cells in t3.rows] == [[65.8, 78.0], [64.5, 76.4]]
 
 
 # ---------------------------------------------------------------- the fixtures, scored as the bench does
