@@ -7,6 +7,14 @@ Columns are found from the body cells alone: cells of one column overlap each ot
 (left, centre or right aligned), a cell overlapping two cells that do not overlap each
 other spans columns. Empty cells and footnote marks therefore cannot shift a column.
 Horizontal rules split header from body and delimit \\multirow groups.
+
+Tables are found by layout, not by caption: on each page (split at the gutter of a two-column
+page, found from word positions), runs of non-prose lines holding >= 2 rows of numbers are
+candidate tables; halves of a table across both columns are joined, two tables side by side
+are split at an empty channel before a text label column. Each "Table N" caption (above or
+below) goes to the nearest grid it overlaps; grids without one are numbered U1, U2... in page
+order (`captioned=False`); a caption with no grid beside it falls back to reading the lines next
+to it, and only then is the table called image-only.
 """
 
 from __future__ import annotations
