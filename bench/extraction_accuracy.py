@@ -315,8 +315,11 @@ def tabular_cells(src: str) -> list[tuple[str, float]]:
 
 
 def _share_word(a: str, b: str) -> bool:
-    wa = set(re.findall(r"[a-z0-9]{2,}", a.lower()))
-    return bool(wa & set(re.findall(r"[a-z0-9]{2,}", b.lower())))
+    """Sub/superscript marks dropped first: `$O_1$` is the word "O1" as printed."""
+    def words(t: str) -> set[str]:
+        return set(re.findall(r"[a-z0-9]{2,}", re.sub(r"[_^{}]", "", t.lower())))
+
+    return bool(words(a) & words(b))
 
 
 def score_bench_page(gt: list[dict], out: Output) -> Score:

@@ -48,3 +48,10 @@ def test_ligatures_and_exponents_normalised():
     assert normalise("eﬃcient ﬁne-tuning") == "efficient fine-tuning"
     assert parse_number("1.0·10^20") == (pytest.approx(1e20), None)  # an exponent is not a footnote
     assert parse_number("3.5×10^-4") == (pytest.approx(3.5e-4), None)
+
+
+def test_math_letters_and_digits_read_as_plain_text():
+    from repro.extract.numbers import plain_text
+
+    assert plain_text("𝑂_1 and 𝐱") == "O_1 and x"          # math italic/bold letters in row labels
+    assert parse_number("𝟏𝟐.5") == (pytest.approx(12.5), None)

@@ -26,12 +26,23 @@ _PM_RE = re.compile(r"^(?P<v>.+?)\s*(?:±|\+/-|\+-|\\pm)\s*(?P<sp>.+)$")
 _LIGATURES = {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"}
 
 
+def plain_text(text: str) -> str:
+    """Ligatures and mathematical italic/bold letters (𝑂, 𝐱) as plain letters; for labels too."""
+    import unicodedata
+
+    for lig, plain in _LIGATURES.items():
+        text = text.replace(lig, plain)
+    if any("\U0001d400" <= ch <= "\U0001d7ff" for ch in text):
+        text = "".join(unicodedata.normalize("NFKC", ch) if "\U0001d400" <= ch <= "\U0001d7ff" else ch
+                       for ch in text)
+    return text
+
+
 def normalise(text: str) -> str:
     """Unify minus signs, spaces and ligatures so one regex fits PDF and LaTeX text."""
     t = text.replace("−", "-").replace("–", "-").replace("\u2009", " ").replace("\xa0", " ")
     t = t.replace("\u202f", " ").replace("⋅", "·").replace("∙", "·")
-    for lig, plain in _LIGATURES.items():
-        t = t.replace(lig, plain)
+    t = plain_text(t)
     # a raised or lowered spread: 88.1^{±0.4}, 88.1^±0.4 (PDF superscript), 76.2_{2.9}
     t = re.sub(r"(\d)\s*\^\s*\{?\s*(±|\\pm)\s*([^{}]*?)\}?$", r"\1 ± \3", t)
     t = re.sub(r"(\d\.\d+)\s*_\s*\{?\s*(?:±\s*)?(\d+(?:\.\d+)?)\s*\}?$", r"\1 ± \2", t)

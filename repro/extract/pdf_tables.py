@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .numbers import parse_number
+from .numbers import parse_number, plain_text
 from .tables import Cell, Table, clean_label
 
 _BOLD_FONT = re.compile(r"(bold|medi|semibold|demi|heavy|black|cmbx|cmmib|cmbsy|bx\d|-bd|,b$)", re.I)
@@ -174,7 +174,7 @@ def _runs_layout(page, reader) -> list[Run]:
          page.get("/Resources"), 0)
     runs = []
     for t in tjs:
-        text = t.text.replace("\n", " ")
+        text = plain_text(t.text.replace("\n", " "))
         if not text.strip():
             continue
         bold = bool(_BOLD_FONT.search(str(getattr(t.font, "name", "")).split("+")[-1]))
