@@ -729,6 +729,10 @@ def _blocks(lines: list[Line], x_lo: float, x_hi: float, vrules: list[float]) ->
             continue
         if run and (run[-1][0].y - ln.y) > 2.6 * max(ln.size, run[-1][0].size):
             close()
+        elif (run and len(cells) >= 3 and _n_numeric(cells) == 0 and sum(_texty(c.text) for c in cells) >= 3
+              and _n_numeric(run[-1][1]) >= 2
+              and sum(1 for _, cs in run if len(cs) >= 2 and _n_numeric(cs) >= 1) >= 2):
+            close()  # a header row under a grid of numbers: the next table starts here
         run.append((ln, cells))
     close()
     return blocks
