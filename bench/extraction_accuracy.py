@@ -45,6 +45,7 @@ class Output:
     hparams: list[tuple[str, object]]     # (key, value)
     seconds: float
     pages: int
+    cpu: float = 0.0                      # CPU seconds, sandboxed children included (load-proof)
 
 
 def run_new(pdf: Path | None, source: Path | None) -> Output:
@@ -52,10 +53,10 @@ def run_new(pdf: Path | None, source: Path | None) -> Output:
     from repro.commands.new import _build
 
     with tempfile.TemporaryDirectory(prefix="repro-bench-") as tmp:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _cpu()
         with contextlib.redirect_stderr(io.StringIO()):
             info = _build(None, "paper", pdf, source, True, Path(tmp), False)
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, _cpu() - c0
         folder = Path(info["result"].path)
         claims = yaml.safe_load((folder / "claims.yaml").read_text(encoding="utf-8")) or []
         if isinstance(claims, dict):
@@ -66,7 +67,14 @@ def run_new(pdf: Path | None, source: Path | None) -> Output:
             abl.append((f.stem, str(spec.get("description") or "")))
         hparams = [(h.key, h.value) for h in info["hparams"]]
         pages = _pdf_page_count(pdf) if pdf else 0
-    return Output(claims, abl, hparams, seconds, pages)
+    return Output(claims, abl, hparams, seconds, pages, cpu)
+
+
+def _cpu() -> float:
+    import resource
+
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + kids.ru_utime + kids.ru_stime
 
 
 def _pdf_page_count(pdf: Path) -> int:
@@ -136,16 +144,17 @@ class Score:
     hparams_found: int = 0
     seconds: float = 0.0
     pages: int = 0
+    cpu: float = 0.0
     misses: list[str] = field(default_factory=list)
 
     def add(self, o: "Score") -> None:
         for k in ("cells", "labelled", "with_column", "pm_cells", "pm_found", "claims_in_tables",
-                  "claims_correct", "abl_rows", "abl_found", "hparams", "hparams_found", "seconds", "pages"):
+                  "claims_correct", "abl_rows", "abl_found", "hparams", "hparams_found", "seconds", "pages", "cpu"):
             setattr(self, k, getattr(self, k) + getattr(o, k))
 
 
 def score_paper(truth: dict, out: Output) -> Score:
-    s = Score(seconds=out.seconds, pages=out.pages)
+    s = Score(seconds=out.seconds, pages=out.pages, cpu=out.cpu if out.pages else 0.0)
     by_table: dict[str, list[dict]] = {}
     for c in out.claims:
         src = c.get("source") or {}
@@ -306,12 +315,15 @@ def tabular_cells(src: str) -> list[tuple[str, float]]:
 
 
 def _share_word(a: str, b: str) -> bool:
-    wa = set(re.findall(r"[a-z0-9]{2,}", a.lower()))
-    return bool(wa & set(re.findall(r"[a-z0-9]{2,}", b.lower())))
+    """Sub/superscript marks dropped first: `$O_1$` is the word "O1" as printed."""
+    def words(t: str) -> set[str]:
+        return set(re.findall(r"[a-z0-9]{2,}", re.sub(r"[_^{}]", "", t.lower())))
+
+    return bool(words(a) & words(b))
 
 
 def score_bench_page(gt: list[dict], out: Output) -> Score:
-    s = Score(seconds=out.seconds, pages=1)
+    s = Score(seconds=out.seconds, pages=1, cpu=out.cpu)
     claims = [c for c in out.claims if c.get("value") is not None]
     truth = [cell for block in gt if block.get("type") == "table" for cell in tabular_cells(block["data"])]
     values = {v for _, v in truth}
@@ -336,6 +348,7 @@ def _r(a: int, b: int) -> str:
 
 def _line(name: str, s: Score, bench: bool = False) -> str:
     spp = f"{s.seconds / s.pages:.3f}" if s.pages else "-"
+    spp += f" {s.cpu / s.pages:>6.3f}" if s.pages else "      -"
     if bench:
         return (f"{name:<28} {s.cells:>5} {_r(s.labelled, s.cells):>6} {'':>6} "
                 f"{_r(s.claims_correct, s.claims_in_tables):>6} {'':>6} {'':>7} {'':>7} {spp:>6}")
@@ -345,7 +358,7 @@ def _line(name: str, s: Score, bench: bool = False) -> str:
 
 
 HEAD = (f"{'run':<28} {'cells':>5} {'label':>6} {'+col':>6} {'prec':>6} {'±':>6} {'ablat':>7} "
-        f"{'hparam':>7} {'s/page':>6}")
+        f"{'hparam':>7} {'s/page':>6} {'cpu/pg':>6}")
 
 
 def _wanted(name: str, filters: list[str]) -> bool:

@@ -17,3 +17,41 @@ def test_numbers_parse(text, value, spread):
 @pytest.mark.parametrize("text", ["O(1)", "(A)", "×10^6", "positional embedding", "", "-", "WSJ 23"])
 def test_non_numbers(text):
     assert parse_number(text) == (None, None)
+
+
+@pytest.mark.parametrize("text,value,spread", [
+    ("88.1^±0.4", 88.1, 0.4),          # a PDF superscript spread, glued by the PDF reader
+    ("88.1^{±0.4}", 88.1, 0.4),        # the same written as LaTeX-ish plain text
+    ("0.79^±1.90", 0.79, 1.9),
+    ("76.2_2.9", 76.2, 2.9),           # a subscript std
+    ("88.1 (0.4)", 88.1, 0.4),
+    ("88.1 ± 0.4†", 88.1, 0.4),
+])
+def test_spread_in_every_plain_notation(text, value, spread):
+    v, s = parse_number(text)
+    assert v == pytest.approx(value) and s == pytest.approx(spread)
+
+
+@pytest.mark.parametrize("text,value", [
+    ("12.4M (35.6%)", 12.4e6),         # a share of a total is not a spread
+    ("1,024 (12%)", 1024.0),
+    ("25.3^1", 25.3),                  # a raised footnote digit never changes a number
+    ("71.2^{2}", 71.2),
+])
+def test_shares_and_footnote_digits_are_not_spreads(text, value):
+    assert parse_number(text) == (pytest.approx(value), None)
+
+
+def test_ligatures_and_exponents_normalised():
+    from repro.extract.numbers import normalise
+
+    assert normalise("eﬃcient ﬁne-tuning") == "efficient fine-tuning"
+    assert parse_number("1.0·10^20") == (pytest.approx(1e20), None)  # an exponent is not a footnote
+    assert parse_number("3.5×10^-4") == (pytest.approx(3.5e-4), None)
+
+
+def test_math_letters_and_digits_read_as_plain_text():
+    from repro.extract.numbers import plain_text
+
+    assert plain_text("𝑂_1 and 𝐱") == "O_1 and x"          # math italic/bold letters in row labels
+    assert parse_number("𝟏𝟐.5") == (pytest.approx(12.5), None)

@@ -1,3 +1,4 @@
+import sys
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,168 @@ def test_broken_pdf_is_a_repro_error(tmp_path):
     with pytest.raises(PdfError) as e:
         tables_from_pdf(str(bad))
     assert e.value.where == str(bad) and e.value.hint
+
+
+# ---------------------------------------------------------------- layouts made here (matplotlib PDF)
+
+FILLER = ("the model is trained on the data with care and the results are shown here "
+          "for every split we report the mean over several seeds as is usual").split()
+
+
+def _page_pdf(path: Path, items: list[tuple[float, float, str]], size: float = 9) -> Path:
+    """One letter page with each (x, y, text) placed at PDF points (y from the bottom)."""
+    import matplotlib
+    matplotlib.use("pdf")
+    import matplotlib.pyplot as plt
+
+    with matplotlib.rc_context({"pdf.fonttype": 42}):
+        fig = plt.figure(figsize=(8.5, 11))
+        for x, y, s in items:
+            fig.text(x / 612, y / 792, s, fontsize=size)
+        fig.savefig(path)
+        plt.close(fig)
+    return path
+
+
+def _prose(x: float, y_top: float, n: int, words: int = 8) -> list[tuple[float, float, str]]:
+    """n lines of filler prose (one column wide) starting at y_top, 11 pt apart."""
+    return [(x, y_top - 11 * i, " ".join(FILLER[(i * 3 + k) % len(FILLER)] for k in range(words)))
+            for i in range(n)]
+
+
+def _grid(x_cols: list[float], y: float, rows: list[list[str]], step: float = 12) -> list[tuple[float, float, str]]:
+    return [(x, y - step * i, s) for i, row in enumerate(rows) for x, s in zip(x_cols, row) if s]
+
+
+def _by_number(tables):
+    return {t.number: t for t in tables}
+
+
+def test_table_in_the_right_column_beside_prose(tmp_path):
+    items = _prose(60, 740, 40) + _prose(320, 740, 12)
+    items += _grid([320, 420, 480], 590, [["", "Dev", "Test"], ["Baseline", "71.2", "70.4"],
+                                          ["Ours", "74.9", "73.8"], ["Ours large", "76.1", "75.0"]])
+    items += [(320, 530, "Table 3: Results on the two splits.")] + _prose(320, 500, 20)
+    tables = _by_number(tables_from_pdf(str(_page_pdf(tmp_path / "p.pdf", items))))
+    t = tables["3"]
+    assert not t.image_only and t.columns == ["Dev", "Test"]
+    rows = dict(t.rows)
+    assert list(rows) == ["Baseline", "Ours", "Ours large"]    # no prose from the left column
+    assert [c.value for c in rows["Ours large"]] == [76.1, 75.0]
+
+
+def test_two_tables_side_by_side_keep_their_own_labels(tmp_path):
+    items = _prose(60, 740, 8, words=14)
+    items += _grid([60, 150, 200], 620, [["", "Acc", "F1"], ["BERT", "81.0", "79.5"], ["Ours", "84.2", "83.1"]])
+    items += _grid([320, 440, 500], 620, [["", "Acc", "F1"], ["Full model", "84.2", "83.1"],
+                                          ["w/o attention", "80.3", "78.8"]])
+    items += [(60, 570, "Table 1: Main results."), (320, 570, "Table 2: Ablation.")] + _prose(60, 540, 10, words=14)
+    tables = _by_number(tables_from_pdf(str(_page_pdf(tmp_path / "p.pdf", items))))
+    assert list(dict(tables["1"].rows)) == ["BERT", "Ours"]
+    assert list(dict(tables["2"].rows)) == ["Full model", "w/o attention"]
+    assert [c.value for c in dict(tables["2"].rows)["w/o attention"]] == [80.3, 78.8]
+
+
+def test_multi_level_header_and_multirow_labels(tmp_path):
+    items = [(60, 740, "Table 4: Retrieval accuracy.")]
+    items += [(228, 720, "Dev"), (346, 720, "Test")]    # centred over their two columns
+    items += _grid([60, 130, 210, 260, 330, 380], 706,
+                   [["Training", "Model", "F1", "EM", "F1", "EM"],
+                    ["None", "BM25", "59.1", "66.9", "55.0", "70.9"],
+                    ["Single", "DPR", "78.4", "79.4", "73.2", "79.8"],
+                    ["", "BM25 + DPR", "76.6", "79.8", "71.0", "85.2"],
+                    ["Multi", "DPR", "79.4", "78.8", "75.0", "89.1"]])
+    items += _prose(60, 600, 10, words=14)
+    t = _by_number(tables_from_pdf(str(_page_pdf(tmp_path / "p.pdf", items))))["4"]
+    assert t.columns == ["Dev / F1", "Dev / EM", "Test / F1", "Test / EM"]
+    rows = dict(t.rows)
+    assert list(rows) == ["None / BM25", "Single / DPR", "Single / BM25 + DPR", "Multi / DPR"]
+    assert [c.value for c in rows["Single / BM25 + DPR"]] == [76.6, 79.8, 71.0, 85.2]
+
+
+def test_uncaptioned_table_found_by_layout_with_spreads_and_dashes(tmp_path):
+    items = _prose(60, 740, 6, words=14)
+    items += _grid([60, 200, 300], 660, [["Method", "MAE", "RMSE"], ["Linear", "4.29 ± 0.40", "5.10 ± 0.22"],
+                                         ["GNN", "1.13 ± 0.03", "–"], ["Random forest", "2.07 (0.11)", "3.30 (0.15)"]])
+    items += _prose(60, 590, 6, words=14)
+    tables = tables_from_pdf(str(_page_pdf(tmp_path / "p.pdf", items)))
+    assert len(tables) == 1
+    t = tables[0]
+    assert t.number == "U1" and not t.captioned and not t.image_only
+    rows = dict(t.rows)
+    assert (rows["Linear"][0].value, rows["Linear"][0].spread) == (4.29, 0.40)
+    assert rows["GNN"][0].spread == 0.03 and rows["GNN"][1].value is None     # "–" keeps its column
+    assert (rows["Random forest"][1].value, rows["Random forest"][1].spread) == (3.30, 0.15)
+
+
+def test_full_width_table_on_a_two_column_page(tmp_path):
+    items = _prose(60, 740, 10) + _prose(320, 740, 10)
+    items += _grid([60, 150, 230, 310, 390, 470, 530], 610,
+                   [["Model", "NQ", "TQA", "WQ", "TREC", "SQuAD", "Avg"],
+                    ["BM25", "59.1", "66.9", "55.0", "70.9", "68.8", "64.1"],
+                    ["DPR", "78.4", "79.4", "73.2", "79.8", "63.2", "74.8"]])
+    items += [(200, 565, "Table 2: Top-20 accuracy on five test sets.")]
+    items += _prose(60, 540, 10) + _prose(320, 540, 30)
+    # below it, a one-column table in the left column, its rows level with prose on the right
+    items += _grid([60, 170, 230], 420, [["Batch", "Top-5", "Top-20"], ["Large batch", "65.8", "78.0"], ["Small batch", "64.5", "76.4"]])
+    items += [(60, 375, "Table 3: Effect of the batch size.")] + _prose(60, 350, 12)
+    tables = _by_number(tables_from_pdf(str(_page_pdf(tmp_path / "p.pdf", items))))
+    t = tables["2"]
+    assert t.columns == ["NQ", "TQA", "WQ", "TREC", "SQuAD", "Avg"]
+    assert [c.value for c in dict(t.rows)["DPR"]] == [78.4, 79.4, 73.2, 79.8, 63.2, 74.8]
+    t3 = tables["3"]
+    assert t3.columns == ["Top-5", "Top-20"] and not t3.image_only
+    assert [[c.value for c in cells] for _, cells in t3.rows] == [[65.8, 78.0], [64.5, 76.4]]
+
+
+# ---------------------------------------------------------------- the fixtures, scored as the bench does
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+
+
+def _bench():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("extraction_accuracy",
+                                                  Path(__file__).resolve().parents[1] / "bench" / "extraction_accuracy.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # its dataclasses look their module up
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.fixtures
+@pytest.mark.parametrize("paper,recall", [("2203.06947", 0.95), ("2004.04906", 0.85), ("2005.12359", 0.8),
+                                          ("1805.02262", 0.7), ("2301.13298", 0.7)])
+def test_fixture_papers_labelled_recall(paper, recall):
+    """Two-column, stamped (Form XObject) and caption-above papers: cells with value and row label."""
+    folder = FIXTURES / "papers" / paper
+    if not folder.is_dir():
+        pytest.skip("../shared/fixtures is absent")
+    from repro.extract.claims import claims_from_tables
+
+    bench = _bench()
+    truth = yaml.safe_load((folder / "truth.yaml").read_text(encoding="utf-8"))
+    claims = claims_from_tables(tables_from_pdf(str(folder / "paper.pdf")))
+    s = bench.score_paper(truth, bench.Output(claims, [], [], 0.0, 0))
+    assert s.labelled >= recall * s.cells and s.claims_correct >= 0.9 * s.claims_in_tables, s.misses[:10]
+
+
+@pytest.mark.fixtures
+def test_pdf_parse_bench_pages_without_captions():
+    gt_dir = FIXTURES / "pdf-parse-bench" / "ground_truth"
+    if not gt_dir.is_dir():
+        pytest.skip("../shared/fixtures is absent")
+    import json
+
+    from repro.extract.claims import claims_from_tables
+
+    bench = _bench()
+    total = found = 0
+    for stem in [f"{k:03d}" for k in range(0, 50, 5)]:
+        gt = json.loads((gt_dir / f"{stem}.json").read_text(encoding="utf-8"))
+        tables = tables_from_pdf(str(FIXTURES / "pdf-parse-bench" / "pdfs" / f"{stem}.pdf"))
+        assert all(not t.captioned and t.number.startswith("U") for t in tables)
+        s = bench.score_bench_page(gt, bench.Output(claims_from_tables(tables), [], [], 0.0, 0))
+        total, found = total + s.cells, found + s.labelled
+    assert found >= 0.7 * total, (found, total)

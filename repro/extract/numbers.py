@@ -23,17 +23,40 @@ _PAREN_SPREAD_RE = re.compile(r"^(?P<v>.+?)\s*\((?P<sp>[^()]+)\)$")
 _PM_RE = re.compile(r"^(?P<v>.+?)\s*(?:±|\+/-|\+-|\\pm)\s*(?P<sp>.+)$")
 
 
+_LIGATURES = {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"}
+
+
+def plain_text(text: str) -> str:
+    """Ligatures and mathematical italic/bold letters (𝑂, 𝐱) as plain letters; for labels too."""
+    import unicodedata
+
+    for lig, plain in _LIGATURES.items():
+        text = text.replace(lig, plain)
+    if any("\U0001d400" <= ch <= "\U0001d7ff" for ch in text):
+        text = "".join(unicodedata.normalize("NFKC", ch) if "\U0001d400" <= ch <= "\U0001d7ff" else ch
+                       for ch in text)
+    return text
+
+
 def normalise(text: str) -> str:
-    """Unify minus signs and spaces so one regex fits PDF and LaTeX text."""
+    """Unify minus signs, spaces and ligatures so one regex fits PDF and LaTeX text."""
     t = text.replace("−", "-").replace("–", "-").replace("\u2009", " ").replace("\xa0", " ")
-    t = t.replace("⋅", "·").replace("∙", "·")
+    t = t.replace("\u202f", " ").replace("⋅", "·").replace("∙", "·")
+    t = plain_text(t)
+    # a raised or lowered spread: 88.1^{±0.4}, 88.1^±0.4 (PDF superscript), 76.2_{2.9}
+    t = re.sub(r"(\d)\s*\^\s*\{?\s*(±|\\pm)\s*([^{}]*?)\}?$", r"\1 ± \3", t)
+    t = re.sub(r"(\d\.\d+)\s*_\s*\{?\s*(?:±\s*)?(\d+(?:\.\d+)?)\s*\}?$", r"\1 ± \2", t)
     return re.sub(r"\s+", " ", t).strip()
 
 
+# a raised digit after a decimal number is a footnote mark (25.3^1); after 10 it is an exponent
+_RAISED_DIGIT_RE = re.compile(r"(?<=\d\.\d)(\d*)\s*\^\s*\{?\d{1,2}\}?$")
+
+
 def strip_marks(text: str) -> str:
-    """Drop trailing footnote marks (`25.3†`, `25.3^a`, `25.3*`)."""
+    """Drop trailing footnote marks (`25.3†`, `25.3^a`, `25.3*`, `25.3^1`)."""
     prev = None
-    t = text.strip()
+    t = _RAISED_DIGIT_RE.sub(r"\1", text.strip())
     while prev != t:
         prev = t
         t = _MARK_RE.sub("", t).strip()
@@ -70,6 +93,8 @@ def parse_number(text: str) -> tuple[float | None, float | None]:
         return v, None
     for rx in (_PM_RE, _PAREN_SPREAD_RE):
         m = rx.match(t)
+        if m and rx is _PAREN_SPREAD_RE and "%" in m.group("sp"):
+            return parse_value(m.group("v")), None  # "12.4M (35.6%)": a share, not a spread
         if m:
             v = parse_value(m.group("v"))
             sp = parse_value(m.group("sp"))

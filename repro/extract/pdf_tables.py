@@ -7,6 +7,14 @@ Columns are found from the body cells alone: cells of one column overlap each ot
 (left, centre or right aligned), a cell overlapping two cells that do not overlap each
 other spans columns. Empty cells and footnote marks therefore cannot shift a column.
 Horizontal rules split header from body and delimit \\multirow groups.
+
+Tables are found by layout, not by caption: on each page (split at the gutter of a two-column
+page, found from word positions), runs of non-prose lines holding >= 2 rows of numbers are
+candidate tables; halves of a table across both columns are joined, two tables side by side
+are split at an empty channel before a text label column. Each "Table N" caption (above or
+below) goes to the nearest grid it overlaps; grids without one are numbered U1, U2... in page
+order (`captioned=False`); a caption with no grid beside it falls back to reading the lines next
+to it, and only then is the table called image-only.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .numbers import parse_number
+from .numbers import parse_number, plain_text
 from .tables import Cell, Table, clean_label
 
 _BOLD_FONT = re.compile(r"(bold|medi|semibold|demi|heavy|black|cmbx|cmmib|cmbsy|bx\d|-bd|,b$)", re.I)
@@ -81,8 +89,40 @@ class Rule:
 # ---------------------------------------------------------------- page reading
 
 
+def _fonts_of(resources) -> dict:
+    """Layout-mode fonts of a resource dictionary (a Form XObject's own /Resources)."""
+    try:
+        from pypdf.generic._font import Font
+    except ImportError:  # older pypdf
+        from pypdf._text_extraction._layout_mode._font import Font
+    from pypdf.generic import DictionaryObject
+
+    fonts = {}
+    try:
+        font_dict = resources.get_object().get("/Font")
+        for name, obj in (font_dict.get_object().items() if font_dict is not None else []):
+            obj = obj.get_object()
+            if isinstance(obj, DictionaryObject):
+                fonts[name] = Font.from_font_resource(obj)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        pass
+    return fonts
+
+
+def _form_xobject(resources, name):
+    """The Form XObject `name` of `resources`, or None (images and missing names too)."""
+    try:
+        xobj = resources.get_object()["/XObject"].get_object()[name].get_object()
+    except (AttributeError, KeyError, TypeError):
+        return None
+    return xobj if xobj.get("/Subtype") == "/Form" else None
+
+
 def _runs_layout(page, reader) -> list[Run]:
-    """Per-string text runs through pypdf's (private) layout-mode text state machine."""
+    """Per-string text runs through pypdf's (private) layout-mode text state machine.
+
+    Form XObjects are read too (with their /Matrix): some publishers' stamped PDFs hold the
+    whole page in one, which pypdf's layout mode skips."""
     from pypdf.generic import ContentStream
     from pypdf._text_extraction._layout_mode._fixed_width_page import recurse_to_target_op
     from pypdf._text_extraction._layout_mode._text_state_manager import TextStateManager
@@ -91,44 +131,78 @@ def _runs_layout(page, reader) -> list[Run]:
         from pypdf._text_extraction._layout_mode._fixed_width_page import set_font_operation
     except ImportError:  # older pypdf: Tf handled inline
         set_font_operation = None
-    fonts = page._layout_mode_fonts()
     contents = page.get("/Contents")
     if contents is None:
         return []
-    ops = iter(ContentStream(contents.get_object(), reader, "bytes").operations)
     state = TextStateManager()
-    tjs = []
-    for operands, op in ops:
-        if op in (b"BT", b"q"):
-            _, t = recurse_to_target_op(ops, state, b"ET" if op == b"BT" else b"Q", fonts, True)
-            tjs.extend(t)
-        elif op == b"Tf":
-            if set_font_operation is not None:
-                set_font_operation(state, fonts, operands)
+    tjs: list = []
+
+    def walk(ops, fonts: dict, resources, depth: int) -> None:
+        for operands, op in ops:
+            if op == b"BT":
+                _, t = recurse_to_target_op(ops, state, b"ET", fonts, True)
+                tjs.extend(t)
+            elif op == b"q":
+                state.add_q()
+            elif op == b"Q":
+                if state.q_depth:
+                    state.remove_q()
+            elif op == b"cm" and len(operands) >= 6:
+                state.add_cm(*(float(v) for v in operands[-6:]))
+            elif op == b"Do" and depth < 5 and operands:
+                form = _form_xobject(resources, operands[0])
+                if form is None:
+                    continue
+                state.add_q()
+                matrix = form.get("/Matrix")
+                if matrix is not None and len(matrix) == 6:
+                    state.add_cm(*(float(v) for v in matrix))
+                res = form.get("/Resources") or resources
+                walk(iter(ContentStream(form, reader, "bytes").operations), {**fonts, **_fonts_of(res)},
+                     res, depth + 1)
+                if state.q_depth:
+                    state.remove_q()
+            elif op == b"Tf":
+                if set_font_operation is not None:
+                    set_font_operation(state, fonts, operands)
+                else:
+                    state.set_font(fonts[operands[0]], operands[1])
             else:
-                state.set_font(fonts[operands[0]], operands[1])
-        else:
-            state.set_state_param(op, operands)
+                state.set_state_param(op, operands)
+
+    walk(iter(ContentStream(contents.get_object(), reader, "bytes").operations), page._layout_mode_fonts(),
+         page.get("/Resources"), 0)
     runs = []
     for t in tjs:
-        text = t.text.replace("\n", " ")
+        text = plain_text(t.text.replace("\n", " "))
         if not text.strip():
             continue
         bold = bool(_BOLD_FONT.search(str(getattr(t.font, "name", "")).split("+")[-1]))
-        runs.extend(_split_run(Run(t.tx, t.displaced_tx, t.ty, abs(t.font_height) or 10.0, text, bold)))
+        runs.extend(_split_run(Run(t.tx, t.displaced_tx, t.ty, abs(t.font_height) or 10.0, text, bold),
+                               getattr(t, "word_tx", None)))
     return runs
 
 
-def _split_run(r: Run) -> list[Run]:
-    """A run with spaces inside is split, x positions shared out by character count."""
+def _split_run(r: Run, advance=None) -> list[Run]:
+    """A run with spaces inside is split; x positions from the font's glyph widths when known
+    (cells typeset in one string with wide spaces), else shared out by character count."""
     if " " not in r.text.strip():
         return [Run(r.x0, r.x1, r.y, r.size, r.text.strip(), r.bold)] if r.text.strip() else []
-    out = []
     n = max(len(r.text), 1)
-    step = (r.x1 - r.x0) / n
-    for m in re.finditer(r"\S+", r.text):
-        out.append(Run(r.x0 + m.start() * step, r.x0 + m.end() * step, r.y, r.size, m.group(0), r.bold))
-    return out
+
+    def x_at(k: int) -> float:
+        return r.x0 + (r.x1 - r.x0) * k / n
+
+    if advance is not None:
+        try:
+            total = advance(r.text)
+            if total > 0:
+                def x_at(k: int) -> float:  # noqa: F811 - the glyph-width version
+                    return r.x0 + (r.x1 - r.x0) * advance(r.text[:k]) / total
+        except Exception:  # noqa: BLE001 - a font without widths: keep the character count
+            pass
+    return [Run(x_at(m.start()), x_at(m.end()), r.y, r.size, m.group(0), r.bold)
+            for m in re.finditer(r"\S+", r.text)]
 
 
 def _runs_fixed_width(page) -> list[Run]:
@@ -142,47 +216,60 @@ def _runs_fixed_width(page) -> list[Run]:
 
 
 def _rules(page, reader) -> list[Rule]:
-    """Horizontal and vertical strokes or thin filled rectangles (table rules)."""
+    """Horizontal and vertical strokes or thin filled rectangles (table rules), forms included."""
     from pypdf.generic import ContentStream
 
     contents = page.get("/Contents")
     if contents is None:
         return []
-    ctm = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
-    stack: list[list[float]] = []
-    path: list[tuple[float, float]] = []
     rules: list[Rule] = []
 
-    def tr(x: float, y: float) -> tuple[float, float]:
-        a, b, c, d, e, f = ctm
-        return a * x + c * y + e, b * x + d * y + f
+    def mul(m: list[float], ctm: list[float]) -> list[float]:
+        a, b, c, d, e, f = m
+        A, B, C, D, E, F = ctm
+        return [a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F]
 
-    for operands, op in ContentStream(contents.get_object(), reader, "bytes").operations:
-        try:
-            if op == b"q":
-                stack.append(ctm[:])
-            elif op == b"Q":
-                ctm = stack.pop() if stack else [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
-            elif op == b"cm" and len(operands) == 6:
-                a, b, c, d, e, f = (float(v) for v in operands)
-                A, B, C, D, E, F = ctm
-                ctm = [a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D,
-                       e * A + f * C + E, e * B + f * D + F]
-            elif op == b"m":
-                path = [tr(float(operands[0]), float(operands[1]))]
-            elif op == b"l" and path:
-                p0 = path[-1]
-                p1 = tr(float(operands[0]), float(operands[1]))
-                rules.append(Rule(min(p0[0], p1[0]), max(p0[0], p1[0]), min(p0[1], p1[1]), max(p0[1], p1[1])))
-                path.append(p1)
-            elif op == b"re":
-                x, y, w, h = (float(v) for v in operands)
-                (x0, y0), (x1, y1) = tr(x, y), tr(x + w, y + h)
-                x0, x1, y0, y1 = min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1)
-                if (y1 - y0) < 2 or (x1 - x0) < 2:
-                    rules.append(Rule(x0, x1, y0, y1))
-        except (ValueError, TypeError, IndexError):
-            continue  # malformed operands: skip the operator, keep reading the page
+    def walk(ops, ctm: list[float], resources, depth: int) -> None:
+        stack: list[list[float]] = []
+        path: list[tuple[float, float]] = []
+
+        def tr(x: float, y: float) -> tuple[float, float]:
+            a, b, c, d, e, f = ctm
+            return a * x + c * y + e, b * x + d * y + f
+
+        for operands, op in ops:
+            try:
+                if op == b"q":
+                    stack.append(ctm[:])
+                elif op == b"Q":
+                    ctm = stack.pop() if stack else ctm
+                elif op == b"cm" and len(operands) == 6:
+                    ctm = mul([float(v) for v in operands], ctm)
+                elif op == b"m":
+                    path = [tr(float(operands[0]), float(operands[1]))]
+                elif op == b"l" and path:
+                    p0 = path[-1]
+                    p1 = tr(float(operands[0]), float(operands[1]))
+                    rules.append(Rule(min(p0[0], p1[0]), max(p0[0], p1[0]), min(p0[1], p1[1]), max(p0[1], p1[1])))
+                    path.append(p1)
+                elif op == b"re":
+                    x, y, w, h = (float(v) for v in operands)
+                    (x0, y0), (x1, y1) = tr(x, y), tr(x + w, y + h)
+                    x0, x1, y0, y1 = min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1)
+                    if (y1 - y0) < 2 or (x1 - x0) < 2:
+                        rules.append(Rule(x0, x1, y0, y1))
+                elif op == b"Do" and depth < 5 and operands:
+                    form = _form_xobject(resources, operands[0])
+                    if form is not None:
+                        m = form.get("/Matrix")
+                        inner = mul([float(v) for v in m], ctm) if m is not None and len(m) == 6 else ctm[:]
+                        walk(ContentStream(form, reader, "bytes").operations, inner,
+                             form.get("/Resources") or resources, depth + 1)
+            except (ValueError, TypeError, IndexError):
+                continue  # malformed operands: skip the operator, keep reading the page
+
+    walk(ContentStream(contents.get_object(), reader, "bytes").operations, [1.0, 0.0, 0.0, 1.0, 0.0, 0.0],
+         page.get("/Resources"), 0)
     return rules
 
 
@@ -337,6 +424,36 @@ def _header_cols(cell: _Cell, cols: list[tuple[float, float]]) -> list[int]:
     return hits or [_col_of(cell, cols)]
 
 
+def _header_spans(row: list[_Cell], cols: list[tuple[float, float]], data_start: int) -> list[list[int]]:
+    """Columns under each cell of an upper header line.
+
+    A group name ("Dev" over F1 and EM) is centred over its columns and often narrower than
+    them: it takes the widest run of columns, not under another cell of the line, whose centre
+    is its centre. A name stacked over one column ("PPL" over "(dev)") matches that column."""
+    widths = sorted(b - a for a, b in cols)
+    tol = 0.5 * widths[len(widths) // 2] + 2.0
+    spans: list[list[int]] = []
+    for ci, c in enumerate(row):
+        own = _header_cols(c, cols)
+        if any(k < data_start for k in own):
+            spans.append(own)
+            continue
+        claimed = {k for cj, o in enumerate(row) if cj != ci
+                   for k in range(len(cols)) if _overlap(o.x0, o.x1, cols[k][0], cols[k][1]) > 0}
+        centre = (c.x0 + c.x1) / 2
+        best: list[int] = []
+        for a in range(data_start, len(cols)):
+            for b in range(a, len(cols)):
+                if b in claimed:
+                    break
+                if a in claimed:
+                    break
+                if abs((cols[a][0] + cols[b][1]) / 2 - centre) <= tol and b - a + 1 > len(best):
+                    best = list(range(a, b + 1))
+        spans.append(best if best and (len(best) > 1 or best == own[:1]) else own)
+    return spans
+
+
 def _build(number: str, caption: str, page_no: int, lines: list[Line], rules: list[Rule],
            x_lo: float, x_hi: float) -> Table:
     vrules = sorted({round((r.x0 + r.x1) / 2, 1) for r in rules
@@ -357,7 +474,7 @@ def _build(number: str, caption: str, page_no: int, lines: list[Line], rules: li
     # a full-width rule under the first lines is the header/body line (numeric headers too)
     for y in full:
         above = sum(1 for ln in lines if ln.y > y)
-        if 1 <= above <= 5 and above < len(lines):
+        if max(1, min(first_num, 5)) <= above <= 5 and above < len(lines):  # never a text header into the body
             n_head = above
             break
     head, body = line_cells[:n_head], line_cells[n_head:]
@@ -365,9 +482,6 @@ def _build(number: str, caption: str, page_no: int, lines: list[Line], rules: li
     if not any(body):
         return Table(number, caption, page_no, [], [], "pdf", image_only=True)
     cols = _columns(body)
-    # label column: leftmost, mostly text
-    first = [c for row in body for c in row if _col_of(c, cols) == 0]
-    has_label = bool(first) and sum(parse_number(c.text)[0] is None for c in first) * 2 >= len(first)
     grid: list[list[_Cell | None]] = []
     for row in body:
         g: list[_Cell | None] = [None] * len(cols)
@@ -380,12 +494,15 @@ def _build(number: str, caption: str, page_no: int, lines: list[Line], rules: li
                 g[k].x1 = c.x1
                 g[k].bold = g[k].bold and c.bold
         grid.append(g)
-    data_start = 1 if has_label else 0
+    n_label = _label_columns(grid)
+    has_label = n_label > 0
+    data_start = n_label
     # header names: stacked lines; a header cell over several columns is a group (" / ")
     parts: list[list[tuple[str, bool]]] = [[] for _ in cols]
-    for row in head:
-        for c in row:
-            ks = _header_cols(c, cols)
+    for h, row in enumerate(head):
+        spans = _header_spans(row, cols, data_start) if h < len(head) - 1 else None
+        for ci, c in enumerate(row):
+            ks = spans[ci] if spans is not None else _header_cols(c, cols)
             for k in ks:
                 parts[k].append((c.text, len(ks) > 1))
     names = []
@@ -395,27 +512,75 @@ def _build(number: str, caption: str, page_no: int, lines: list[Line], rules: li
             name = text if not name else name + (" / " if prev_group else " ") + text
             prev_group = group
         names.append(name)
-    # rows: label-only lines are \multirow group labels, spread over their rule-delimited band
-    labels = [clean_label(g[0].text) if has_label and g[0] is not None else "" for g in grid]
-    label_only = [has_label and g[0] is not None and all(x is None for x in g[1:]) for g in grid]
+    # rows: a label spanning several label columns is joined with " / "; a sparse label
+    # column (\multirow) is filled from its band between rules, a label-only line, or above
     bands = [sum(1 for y in full if y > ln.y) for ln in body_lines]
+    label_only = [has_label and any(x is not None for x in g[:n_label]) and all(x is None for x in g[n_label:])
+                  for g in grid]
+    per_col: list[list[str]] = []
+    for k in range(n_label):
+        vals = [clean_label(g[k].text) if g[k] is not None else "" for g in grid]
+        per_col.append(_fill_sparse(vals, label_only, bands, len(full) > 1, body_lines,
+                                    last=(k == n_label - 1)))
     out_rows: list[tuple[str, list[Cell | None]]] = []
     for i, g in enumerate(grid):
         if label_only[i]:
             continue
-        label = labels[i]
-        if not label and has_label:
-            same_band = [j for j in range(len(grid)) if bands[j] == bands[i] and labels[j]]
-            distinct = {labels[j] for j in same_band}
-            if len(full) > 1 and len(distinct) == 1:
-                label = distinct.pop()
-            else:  # no rules: nearest group label above or below among unlabelled neighbours
-                label = _nearest_group_label(i, labels, label_only, body_lines)
+        parts_i: list[str] = []
+        for k in range(n_label):
+            if per_col[k][i] and (not parts_i or parts_i[-1] != per_col[k][i]):
+                parts_i.append(per_col[k][i])
+        label = " / ".join(parts_i)
         cells = [Cell.from_text(c.text, c.bold) if c is not None else None for c in g[data_start:]]
         if not label and not has_label:
             label = str(len(out_rows) + 1)
         out_rows.append((label, cells))
     return Table(number, caption, page_no, names, out_rows, "pdf", image_only=not out_rows)
+
+
+_PLACEHOLDER = re.compile(r"^(?:[-–—−]+|n/?a|N/?A|×|✗|✓|-)$")
+
+
+def _texty(text: str) -> bool:
+    """Words, not a number and not an empty-cell mark ("-", "N/A")."""
+    t = text.strip()
+    return (not _PLACEHOLDER.match(t) and parse_number(t)[0] is None
+            and parse_number(t.split(" ")[0])[0] is None)
+
+
+def _label_columns(grid: list[list[_Cell | None]]) -> int:
+    """Leading columns that hold row labels: up to the last mostly-text column of the left half."""
+    n_cols = len(grid[0]) if grid else 0
+    last = -1
+    for k in range(max(1, (n_cols + 1) // 2)):
+        col = [g[k].text for g in grid if g[k] is not None]
+        if col and sum(_texty(t) for t in col) * 2 >= len(col):
+            last = k
+        elif k == 0:
+            break  # a first column of numbers: no label column at all
+    if last >= n_cols - 1:
+        last = n_cols - 2
+    return last + 1
+
+
+def _fill_sparse(vals: list[str], label_only: list[bool], bands: list[int], ruled: bool,
+                 lines: list[Line], last: bool) -> list[str]:
+    """Fill the empty cells of one label column from the label that spans them."""
+    out = vals[:]
+    for i, v in enumerate(vals):
+        if v or label_only[i]:
+            continue
+        if ruled:
+            distinct = {vals[j] for j in range(len(vals)) if bands[j] == bands[i] and vals[j]}
+            if len(distinct) == 1:
+                out[i] = next(iter(distinct))
+                continue
+        near = _nearest_group_label(i, vals, label_only, lines)
+        if near:
+            out[i] = near
+        elif not last:  # an outer label column: the label above still holds (\multirow)
+            out[i] = next((out[j] for j in range(i - 1, -1, -1) if out[j]), "")
+    return out
 
 
 def _nearest_group_label(i: int, labels: list[str], label_only: list[bool], lines: list[Line]) -> str:
@@ -481,6 +646,306 @@ def _two_column(lines: list[Line], mid: float) -> bool:
     return crossing < 0.3 * len(prose)
 
 
+# ---------------------------------------------------------------- finding tables by layout
+
+
+@dataclass
+class _Block:
+    """Consecutive table-like lines of one page region: a candidate table."""
+    lines: list[Line]
+    x_lo: float
+    x_hi: float
+
+    @property
+    def top(self) -> float:
+        return self.lines[0].y + self.lines[0].size
+
+    @property
+    def bottom(self) -> float:
+        return self.lines[-1].y
+
+    @property
+    def x0(self) -> float:
+        return min(ln.x0 for ln in self.lines)
+
+    @property
+    def x1(self) -> float:
+        return max(ln.x1 for ln in self.lines)
+
+
+def _split_gutter(lines: list[Line], mid: float) -> list[Line]:
+    """On a two-column page, a line with words on both sides of the gutter becomes two."""
+    out = []
+    for ln in lines:
+        crossing = any(w.x0 < mid - 1 and w.x1 > mid + 1 for w in ln.words)
+        left = [w for w in ln.words if w.x1 <= mid + 1]
+        right = [w for w in ln.words if w.x0 >= mid - 1]
+        if crossing or not left or not right:
+            out.append(ln)
+        else:
+            out.append(Line(ln.y, ln.size, left))
+            out.append(Line(ln.y, ln.size, right))
+    return out
+
+
+def _n_numeric(cells: list[_Cell]) -> int:
+    return sum(1 for c in cells if parse_number(c.text)[0] is not None)
+
+
+def _n_words(text: str) -> int:
+    """Words of prose: numbers (a row of glued cells) do not count."""
+    return sum(1 for w in text.split() if re.search(r"[A-Za-z]{2}", w))
+
+
+def _is_prose(ln: Line, cells: list[_Cell], width: float) -> bool:
+    if any(_n_words(c.text) >= 8 for c in cells):
+        return True
+    return len(cells) == 1 and _n_words(ln.text) >= 5 and (ln.x1 - ln.x0) > 0.45 * width
+
+
+def _blocks(lines: list[Line], x_lo: float, x_hi: float, vrules: list[float]) -> list[_Block]:
+    """Runs of non-prose lines holding an aligned numeric grid (>= 2 rows with numbers)."""
+    width = x_hi - x_lo
+    blocks: list[_Block] = []
+    run: list[tuple[Line, list[_Cell]]] = []
+
+    def close() -> None:
+        rows = [i for i, (ln, cs) in enumerate(run) if len(cs) >= 2 and _n_numeric(cs) >= 1]
+        if len(rows) >= 2 and sum(_n_numeric(run[i][1]) for i in rows) >= 4:
+            last = rows[-1]
+            # trailing lines: keep text rows with several cells, drop notes below the grid
+            while last + 1 < len(run) and len(run[last + 1][1]) >= 2:
+                last += 1
+            first = 0
+            while first < rows[0] and len(run[first][1]) == 1 and len(run[first][0].words) >= 4:
+                first += 1  # the tail of a paragraph above the table
+            blocks.append(_Block([ln for ln, _ in run[first:last + 1]], x_lo, x_hi))
+        run.clear()
+
+    for ln in lines:
+        cells = _cells(ln, vrules)
+        if _CAPTION.match(ln.text) or _OTHER_CAPTION.match(ln.text) or _is_prose(ln, cells, width):
+            close()
+            continue
+        if run and (run[-1][0].y - ln.y) > 2.6 * max(ln.size, run[-1][0].size):
+            close()
+        elif (run and len(cells) >= 3 and _n_numeric(cells) == 0 and sum(_texty(c.text) for c in cells) >= 3
+              and _n_numeric(run[-1][1]) >= 2
+              and sum(1 for _, cs in run if len(cs) >= 2 and _n_numeric(cs) >= 1) >= 2):
+            close()  # a header row under a grid of numbers: the next table starts here
+        run.append((ln, cells))
+    close()
+    return blocks
+
+
+def _side_by_side_merge(left: list[_Block], right: list[_Block], vrules: list[float]) -> tuple[list[_Block], list[_Block]]:
+    """A table across both columns was split at the gutter: its halves share their rows' y.
+
+    Two separate tables side by side each have a text label column; the right half of a
+    split table holds numbers only, so only then are the halves joined."""
+    merged: list[_Block] = []
+    used_l, used_r = set(), set()
+    for i, a in enumerate(left):
+        for j, b in enumerate(right):
+            if j in used_r:
+                continue
+            ya = {round(ln.y) for ln in a.lines}
+            yb = {round(ln.y) for ln in b.lines}
+            common = len(ya & yb)
+            if common < 0.6 * min(len(ya), len(yb)):
+                continue
+            body_b = [_cells(ln, vrules) for ln in b.lines]
+            first = [cs[0] for cs in body_b if len(cs) >= 2]
+            texty = sum(1 for c in first if parse_number(c.text)[0] is None and re.search(r"[A-Za-z]{2}", c.text))
+            if first and texty * 2 > len(first):
+                continue  # the right half has its own row labels: a second table
+            ys = sorted(ya | yb, reverse=True)
+            lines = []
+            for y in ys:
+                words = [w for blk in (a, b) for ln in blk.lines if round(ln.y) == y for w in ln.words]
+                size = max(ln.size for blk in (a, b) for ln in blk.lines if round(ln.y) == y)
+                lines.append(Line(float(y), size, sorted(words, key=lambda w: w.x0)))
+            merged.append(_Block(lines, a.x_lo, b.x_hi))
+            used_l.add(i)
+            used_r.add(j)
+            break
+    rest = [a for i, a in enumerate(left) if i not in used_l] + [b for j, b in enumerate(right) if j not in used_r]
+    return merged, rest
+
+
+@dataclass
+class _Caption:
+    number: str
+    text: str
+    y_top: float
+    y_bottom: float
+    x0: float
+    x1: float
+    table: bool
+
+
+_CAPTION_WORD = re.compile(r"^(?:Table|TABLE|Tab\.|Figure|Fig\.|FIGURE)$")
+
+
+def _split_captions(lines: list[Line]) -> list[Line]:
+    """Captions of two tables printed side by side share a line: cut it before each one."""
+    out = []
+    for ln in lines:
+        cut = [0] + [k for k in range(1, len(ln.words))
+                     if _CAPTION_WORD.match(ln.words[k].text)
+                     and ln.words[k].x0 - ln.words[k - 1].x1 > 1.5 * ln.size] + [len(ln.words)]
+        if len(cut) == 2:
+            out.append(ln)
+            continue
+        out.extend(Line(ln.y, ln.size, ln.words[a:b]) for a, b in zip(cut, cut[1:]))
+    return out
+
+
+def _captions(lines: list[Line]) -> list[_Caption]:
+    out = []
+    lines = _split_captions(lines)
+    for i, ln in enumerate(lines):
+        m = _CAPTION.match(ln.text)
+        other = _OTHER_CAPTION.match(ln.text)
+        if not (m or other):
+            continue
+        text, last = _caption_text(lines, i)
+        out.append(_Caption(m.group(1).rstrip(".") if m else "", text, ln.y + ln.size, lines[last].y,
+                            ln.x0, max(lines[k].x1 for k in range(i, last + 1)), bool(m)))
+    return out
+
+
+def _gutter(lines: list[Line], page_x0: float, page_w: float) -> float | None:
+    """x of the gap between two text columns, or None on a one-column page.
+
+    Lines of the two columns often share a baseline and are read as one line, so the page
+    is judged from its words: a vertical strip near the middle that almost no word crosses
+    while many lines have words on both sides of it."""
+    words = [w for ln in lines for w in ln.words]
+    if len(words) < 50:
+        return None
+    lo, hi = int(page_x0 + 0.35 * page_w), int(page_x0 + 0.65 * page_w)
+    diff = [0] * (hi - lo + 2)
+    for w in words:  # words crossing each integer x of the middle band, by a difference array
+        a, b = max(int(w.x0 + 1) + 1, lo), min(int(w.x1 - 1), hi)
+        if a <= b:
+            diff[a - lo] += 1
+            diff[b - lo + 1] -= 1
+    best, run, cur = None, None, 0
+    for i in range(hi - lo + 1):
+        cur += diff[i]
+        if best is None or cur < best[0]:
+            best, run = (cur, lo + i, lo + i), True
+        elif cur == best[0] and run and best[2] == lo + i - 1:
+            best = (cur, best[1], lo + i)  # widen the run of equally empty positions
+        else:
+            run = run and cur == best[0] and best[2] == lo + i - 1
+    crossing, a, b = best
+    x = (a + b) / 2
+    both = sum(1 for ln in lines if any(w.x1 <= x for w in ln.words) and any(w.x0 >= x for w in ln.words)
+               and len(ln.words) >= 6)
+    prose = sum(1 for ln in lines if len(ln.words) >= 6)
+    if prose >= 10 and both >= 0.3 * prose and crossing <= 0.05 * both:
+        return x
+    return None
+
+
+def _page_tables(page_no: int, lines: list[Line], rules: list[Rule], page_x0: float, page_w: float
+                 ) -> tuple[list[tuple[_Caption | None, Table]], list[_Caption]]:
+    """(caption or None, table) for every grid found on a page, and the captions left without one."""
+    vr = [(r.x0 + r.x1) / 2 for r in rules if (r.x1 - r.x0) < 2 and (r.y1 - r.y0) > 5]
+    mid = _gutter(lines, page_x0, page_w)
+    if mid is not None:
+        segs = _split_gutter(lines, mid)
+        full = [ln for ln in segs if ln.x0 < mid - 1 and ln.x1 > mid + 1]
+        left = [ln for ln in segs if ln.x1 <= mid + 1]
+        right = [ln for ln in segs if ln.x0 >= mid - 1]
+        bl = _blocks(left, page_x0, mid, vr)
+        br = _blocks(right, mid, page_x0 + page_w, vr)
+        merged, rest = _side_by_side_merge(bl, br, vr)
+        blocks = _dedupe(_blocks(full, page_x0, page_x0 + page_w, vr) + merged + rest)
+        caps_lines = segs
+    else:
+        blocks = _blocks(lines, page_x0, page_x0 + page_w, vr)
+        caps_lines = lines
+    blocks = [part for b in blocks for part in _split_side_by_side(b, vr)]
+    caps = _captions(caps_lines)
+    # each caption goes to the nearest block it overlaps horizontally (above or below it)
+    pairs = []
+    for ci, c in enumerate(caps):
+        for bi, b in enumerate(blocks):
+            if min(c.x1, b.x1) - max(c.x0, b.x0) <= 0:
+                continue
+            if c.y_bottom >= b.top - 2:          # caption above the table
+                d = c.y_bottom - b.top
+            elif c.y_top <= b.bottom + b.lines[-1].size + 2:   # caption below
+                d = b.bottom - c.y_top
+            else:
+                continue
+            if d <= 120:
+                pairs.append((d, ci, bi))
+    cap_of: dict[int, int] = {}
+    taken: set[int] = set()
+    for d, ci, bi in sorted(pairs):
+        if ci in taken or bi in cap_of:
+            continue
+        cap_of[bi] = ci
+        taken.add(ci)
+    out: list[tuple[_Caption | None, Table]] = []
+    for bi, b in sorted(enumerate(blocks), key=lambda p: (round(-p[1].top / 20), p[1].x0)):
+        c = caps[cap_of[bi]] if bi in cap_of else None
+        if c is not None and not c.table:
+            continue  # numbers in a figure (axis ticks, plotted labels)
+        t = _build(c.number if c else "", c.text if c else "", page_no, b.lines, rules, b.x_lo, b.x_hi)
+        if t.numeric_cells():
+            out.append((c, t))
+    left_over = [c for i, c in enumerate(caps) if c.table and i not in taken]
+    return out, left_over
+
+
+def _split_side_by_side(block: _Block, vrules: list[float]) -> list[_Block]:
+    """Two tables printed beside each other read as one grid: split it at a wide empty
+    vertical channel when the part right of it starts with its own text label column."""
+    words = sorted((w for ln in block.lines for w in ln.words), key=lambda w: w.x0)
+    if len(words) < 8:
+        return [block]
+    gaps, reach = [], words[0].x1
+    for w in words[1:]:
+        if w.x0 > reach:
+            gaps.append((reach, w.x0))
+        reach = max(reach, w.x1)
+    if len(gaps) < 2:
+        return [block]
+    widths = sorted(b - a for a, b in gaps)
+    median = widths[len(widths) // 2]
+    for a, b in gaps:
+        if b - a < max(1.5 * median, 1.5 * block.lines[0].size):
+            continue
+        x = (a + b) / 2
+        left = [Line(ln.y, ln.size, [w for w in ln.words if w.x1 <= x]) for ln in block.lines]
+        right = [Line(ln.y, ln.size, [w for w in ln.words if w.x0 >= x]) for ln in block.lines]
+        left = [ln for ln in left if ln.words]
+        right = [ln for ln in right if ln.words]
+        rcells = [_cells(ln, vrules) for ln in right]
+        lcells = [_cells(ln, vrules) for ln in left]
+        firsts = [cs[0].text for cs in rcells if len(cs) >= 2]
+        if (len(firsts) >= 2 and sum(_texty(t) for t in firsts) * 2 > len(firsts)
+                and sum(_n_numeric(cs) for cs in lcells) >= 2 and sum(_n_numeric(cs) for cs in rcells) >= 2):
+            return [_Block(left, block.x_lo, x)] + _split_side_by_side(_Block(right, x, block.x_hi), vrules)
+    return [block]
+
+
+def _dedupe(blocks: list[_Block]) -> list[_Block]:
+    """Drop a block whose lines all lie inside a larger block's extent."""
+    keep = []
+    for b in sorted(blocks, key=lambda b: -len(b.lines)):
+        if any(k.bottom - 1 <= b.bottom and b.top <= k.top + 1 and b.x0 >= k.x0 - 1 and b.x1 <= k.x1 + 1
+               for k in keep):
+            continue
+        keep.append(b)
+    return keep
+
+
 def parse_pdf_tables(pdf_path: str) -> list[Table]:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
@@ -494,6 +959,7 @@ def parse_pdf_tables(pdf_path: str) -> list[Table]:
         raise PdfError(f"cannot read the PDF: {e}", hint="check the file is a complete, unencrypted PDF",
                        where=str(pdf_path)) from None
     found: dict[str, Table] = {}
+    uncaptioned: list[Table] = []
     for page_index, page in enumerate(pages):
         try:
             runs = _runs_layout(page, reader)
@@ -504,39 +970,53 @@ def parse_pdf_tables(pdf_path: str) -> list[Table]:
         except Exception:  # noqa: BLE001 - no rules only costs the multirow/header hints
             rules = []
         lines = _lines(_words(runs))
+        if not lines:
+            continue
         page_w = float(page.mediabox.width)
         page_x0 = float(page.mediabox.left)
-        two_column = _two_column(lines, float(page.mediabox.left) + float(page.mediabox.width) / 2)
-        for i, ln in enumerate(lines):
-            m = _CAPTION.match(ln.text)
-            if not m:
+        tables, left_over = _page_tables(page_index + 1, lines, rules, page_x0, page_w)
+        for cap, t in tables:
+            if cap is None:
+                t.captioned = False
+                uncaptioned.append(t)
+            elif t.number not in found or found[t.number].image_only:
+                found[t.number] = t
+        for cap in left_over:
+            if cap.number in found and not found[cap.number].image_only:
                 continue
-            number = m.group(1).rstrip(".")
-            caption, last = _caption_text(lines, i)
-            mid = page_x0 + page_w / 2
-            if not two_column:
-                x_lo, x_hi = page_x0, page_x0 + page_w
-            elif ln.x1 <= mid + 10:
-                x_lo, x_hi = page_x0, mid
-            elif ln.x0 >= mid - 10:
-                x_lo, x_hi = mid, page_x0 + page_w
-            else:
-                x_lo, x_hi = page_x0, page_x0 + page_w
-            vr = [(r.x0 + r.x1) / 2 for r in rules if (r.x1 - r.x0) < 2 and (r.y1 - r.y0) > 5]
-            below = _table_lines(lines, last, 1, x_lo, x_hi, vr)
-            above = _table_lines(lines, i, -1, x_lo, x_hi, vr)
-            candidates = [c for c in (below, above) if c]
-            table = None
-            for cand in candidates:
-                t = _build(number, caption, page_index + 1, cand, rules, x_lo, x_hi)
-                if t.numeric_cells() and (table is None or len(t.numeric_cells()) > len(table.numeric_cells())):
-                    table = t
-            if table is None and below:  # a table of text only (e.g. complexities): caption above it
-                t = _build(number, caption, page_index + 1, below, rules, x_lo, x_hi)
-                if len(t.rows) >= 2 and t.columns:
-                    table = t
-            if table is None:
-                table = Table(number, caption, page_index + 1, [], [], "pdf", image_only=True)
-            if number not in found or (found[number].image_only and not table.image_only):
-                found[number] = table
-    return list(found.values())
+            t = _caption_walk(cap.number, cap.text, page_index + 1, lines, rules, page_x0, page_w)
+            if cap.number not in found or not t.image_only:
+                found[cap.number] = t
+    for k, t in enumerate(uncaptioned, 1):
+        t.number = f"U{k}"
+    return list(found.values()) + uncaptioned
+
+
+def _caption_walk(number: str, caption: str, page_no: int, lines: list[Line], rules: list[Rule],
+                  page_x0: float, page_w: float) -> Table:
+    """A caption no grid was found beside: read the lines next to it (a text-only table)."""
+    i = next((k for k, ln in enumerate(lines) if _CAPTION.match(ln.text)
+              and _CAPTION.match(ln.text).group(1).rstrip(".") == number), None)
+    if i is None:
+        return Table(number, caption, page_no, [], [], "pdf", image_only=True)
+    ln = lines[i]
+    mid = page_x0 + page_w / 2
+    two_column = _two_column(lines, mid)
+    if not two_column:
+        x_lo, x_hi = page_x0, page_x0 + page_w
+    elif ln.x1 <= mid + 10:
+        x_lo, x_hi = page_x0, mid
+    elif ln.x0 >= mid - 10:
+        x_lo, x_hi = mid, page_x0 + page_w
+    else:
+        x_lo, x_hi = page_x0, page_x0 + page_w
+    _, last = _caption_text(lines, i)
+    vr = [(r.x0 + r.x1) / 2 for r in rules if (r.x1 - r.x0) < 2 and (r.y1 - r.y0) > 5]
+    table = None
+    for cand in (_table_lines(lines, last, 1, x_lo, x_hi, vr), _table_lines(lines, i, -1, x_lo, x_hi, vr)):
+        if not cand:
+            continue
+        t = _build(number, caption, page_no, cand, rules, x_lo, x_hi)
+        if t.numeric_cells() and (table is None or len(t.numeric_cells()) > len(table.numeric_cells())):
+            table = t
+    return table or Table(number, caption, page_no, [], [], "pdf", image_only=True)

@@ -35,6 +35,7 @@ class Table:
     rows: list[tuple[str, list[Cell | None]]] = field(default_factory=list)
     source: str = "latex"     # "latex" or "pdf"
     image_only: bool = False  # caption found but no cell text
+    captioned: bool = True    # False: found by its layout alone (numbered "U1", "U2"... in page order)
 
     def numeric_cells(self) -> list[tuple[str, str, Cell]]:
         """(row label, column, cell) for every cell holding a number."""
