@@ -126,7 +126,7 @@ class PaperModel(L.LightningModule):
         max_len: int = 64,             # longest sequence the positions cover
         n_layers: int = 2,             # N: encoder layers = decoder layers
         d_model: int = 32,
-        d_ff: int = 128,
+        d_ff: int | None = None,       # None: 4 * d_model
         n_heads: int = 4,              # h
         d_k: int | None = None,        # None: d_model / n_heads
         d_v: int | None = None,
@@ -146,6 +146,7 @@ class PaperModel(L.LightningModule):
         super().__init__()
         if positional not in ("sinusoid", "learned"):
             raise ValueError(f"positional must be 'sinusoid' or 'learned', not {positional!r}")
+        d_ff = d_ff or 4 * d_model
         d_k = d_k or d_model // n_heads
         d_v = d_v or d_model // n_heads
         self.save_hyperparameters()
