@@ -55,9 +55,9 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
          (r"sequence[- ]to[- ]sequence|seq2seq|sequence transduction", 2.0), (r"machine translation|translation task", 2.0),
          (r"\bBLEU\b", 1.5), (r"\bWMT\b", 1.5), (r"\bT5\b|\bBART\b|\bmBART\b", 2.0), (r"summari[sz]ation", 1.0)),
         _LM_METRICS,
-        {"model": {"vocab_size": 64, "max_len": 64}, "data": {"dataset": "synthetic", "vocab_size": 64, "src_len": 8,
-                                                              "n_train": 2048, "n_val": 256, "batch_size": 64},
-         "trainer": {"max_steps": 240, "val_check_interval": 1.0, "log_every_n_steps": 10}},
+        {"model": {"vocab_size": 16, "max_len": 16}, "data": {"dataset": "synthetic", "vocab_size": 16, "src_len": 6,
+                                                              "n_train": 1280, "n_val": 256, "batch_size": 64},
+         "trainer": {"max_steps": 160, "log_every_n_steps": 10}},
         width_keys=("d_model", "d_ff", "d_k", "d_v"), depth_key="n_layers", width_target=32, depth_target=3),
     Family(
         "decoder_lm", "decoder-only Transformer language model",
@@ -514,6 +514,7 @@ def map_ablation(family: str, settings: dict[str, Any], label: str = "") -> tupl
 
 # -- the plan: configs-paper/ and the proxy configs/ ------------------------------------------
 
+_PROXY_PEAK_LR = 8e-3    # the proxy's peak learning rate under the inverse-square-root schedule
 _PROXY_EPOCHS = {"transformer": 8, "decoder_lm": 6, "encoder_classifier": 6, "resnet": 4, "mlp": 5, "rnn": 6}
 
 
@@ -661,6 +662,11 @@ def plan_family(choice: FamilyChoice, hparams: list[Any], pages: list[str] | Non
     epochs = _PROXY_EPOCHS[fam.name]
     sc.steps = (paper["trainer"].get("max_steps"), epochs * steps_per_epoch)
     pmodel = {**fam.proxy["model"], **proxy_model(fam, sc, paper["model"])}
+    if "lr_factor" in accepted_keys(fam.name)["model"] and paper["model"].get("lr") is None:
+        # lr = factor * d^-0.5 * warm^-0.5 at its peak grows as the proxy narrows and shortens
+        # the warm-up; the factor brings the peak back to a rate a short run can use.
+        d, warm = pmodel.get("d_model", 32), max(int(pmodel.get("warmup_steps", 1) or 1), 1)
+        pmodel["lr_factor"] = round(_PROXY_PEAK_LR / (d ** -0.5 * warm ** -0.5), 3)
     proxy = {"model": pmodel, "data": dict(fam.proxy["data"]),
              "trainer": {"max_epochs": epochs, "log_every_n_steps": fam.proxy["trainer"].get("log_every_n_steps", 10)},
              "resources": {"timeout_s": 300, "cpus": 1}}
@@ -671,6 +677,8 @@ def plan_family(choice: FamilyChoice, hparams: list[Any], pages: list[str] | Non
                    f"depth / {sc.depth_div}, rounded up" if k == fam.depth_key else
                    "same fraction of training" if k == "warmup_steps" else "the stand-in data's size")
             scaled.append(f"model.{k} {v} -> {pmodel[k]} ({how})")
+    if "lr_factor" in pmodel:
+        scaled.append(f"model.lr_factor 1.0 -> {pmodel['lr_factor']} (peak learning rate {_PROXY_PEAK_LR:g})")
     for k, v in paper["data"].items():
         if k in proxy["data"] and proxy["data"][k] != v:
             scaled.append(f"data.{k} {v} -> {proxy['data'][k]}")

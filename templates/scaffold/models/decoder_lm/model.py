@@ -107,6 +107,13 @@ class PaperModel(L.LightningModule):
             x = block(x)
         return self.head(self.ln_f(x))                                   # logits: (B, T, vocab)
 
+    def flops_per_token(self) -> int:
+        """Forward FLOPs per token, 2 x the weights a token passes through (embedding lookups
+        are free; attention scores, which grow with length, left out)."""
+        lookup = {id(p) for p in self.tok.parameters()}
+        return 2 * sum(p.numel() for p in self.parameters() if id(p) not in lookup) + \
+            (2 * self.out.weight.numel() if hasattr(self, "out") else 2 * self.head.weight.numel())
+
     def _step(self, batch, stage: str) -> torch.Tensor:
         ids = batch[0] if isinstance(batch, (list, tuple)) else batch    # (B, T+1)
         logits = self(ids[:, :-1])                                       # (B, T, V)

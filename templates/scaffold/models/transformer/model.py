@@ -152,6 +152,8 @@ class PaperModel(L.LightningModule):
         self.save_hyperparameters()
         self.src_embed = nn.Embedding(vocab_size, d_model)
         self.tgt_embed = self.src_embed if share_embeddings else nn.Embedding(vocab_size, d_model)
+        for emb in {self.src_embed, self.tgt_embed}:  # std d^-0.5: x sqrt(d) gives unit scale, like the positions
+            nn.init.normal_(emb.weight, std=d_model ** -0.5)
         if positional == "learned":
             self.pos = nn.Parameter(torch.randn(max_len, d_model) * 0.02)   # (max_len, d_model)
         else:
@@ -185,6 +187,13 @@ class PaperModel(L.LightningModule):
         for layer in self.decoder:
             y = layer(y, mem, causal, src_mask)
         return self.out(self.ln_dec(y))                                  # logits: (B, T, vocab)
+
+    def flops_per_token(self) -> int:
+        """Forward FLOPs per token, 2 x the weights a token passes through (embedding lookups
+        are free; attention scores, which grow with length, left out)."""
+        lookup = {id(p) for e in (self.src_embed, self.tgt_embed) for p in e.parameters()}
+        return 2 * sum(p.numel() for p in self.parameters() if id(p) not in lookup) + \
+            (2 * self.out.weight.numel() if hasattr(self, "out") else 2 * self.head.weight.numel())
 
     def _step(self, batch, stage: str) -> torch.Tensor:
         src, tgt = batch                                                 # (B, S), (B, T+1)
