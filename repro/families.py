@@ -71,7 +71,8 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
         width_keys=("d_model", "d_ff"), depth_key="n_layers", width_target=32, depth_target=2),
     Family(
         "encoder_classifier", "Transformer encoder classifier (BERT-style)",
-        (_ATTN, _XFMR, (r"\bBERT\b|\bRoBERTa\b|\bSciBERT\b|\bBioBERT\b|\bXLNet\b|\bELECTRA\b|\bLayoutX?LM\b", 2.0),
+        (_ATTN, _XFMR, (r"\bBERT\b|RoBERTa\b|\bSciBERT\b|\bBioBERT\b|\bXLNet\b|\bELECTRA\b|LayoutX?LM\b", 2.0),
+         (r"pre-?trained (?:language )?models?", 1.0),
          (r"fine-?tun(?:e|ed|ing)", 1.0), (r"\bGLUE\b|\bSST-2\b|\bMNLI\b|\bSQuAD\b", 1.5), (r"\[CLS\]", 2.0),
          (r"masked language model", 2.0), (r"(?:sentence|sequence|text|document) classification", 1.5),
          (r"transformer encoder|encoder-only|bi-?encoder|dual-?encoder", 2.0)),
@@ -114,6 +115,10 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
 # A cue preceded by one of these words is something the paper does without.
 _NEGATION = re.compile(r"\b(?:without|instead of|dispens\w* with|unlike|rather than|replac\w*|eschew\w*|no longer)\b[^.]{0,40}$", re.I)
 _MIN_SCORE = 6.0          # less evidence than this: the toy, with a note
+# A paper that never says it trains, fine-tunes or optimises a model has no model to scaffold.
+_TRAINS = re.compile(r"\b(?:we|our)\b[^.]{0,80}?\b(?:train(?:ed|s)?|fine-?tun(?:e|ed|es)|pre-?train(?:ed)?|"
+                     r"optimi[sz]ed?)\b|\b(?:network|model|net)s? (?:is|are|was|were) (?:\w+ )?(?:trained|fine-?tuned)\b"
+                     r"|\btraining with\b|\bduring training\b", re.I)
 _ABSTRACT_WEIGHT = 3      # a cue in the title or abstract counts this many mentions
 
 
@@ -136,8 +141,19 @@ class FamilyChoice:
 
 # -- reading the paper ----------------------------------------------------------------------
 
+_MACRO = re.compile(r"\\(?:re)?newcommand\*?\s*\{?\\([A-Za-z]+)\}?\s*\{((?:[^{}]|\{[^{}]*\})*)\}"
+                    r"|\\def\s*\\([A-Za-z]+)\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
+
+
 def _tex_to_text(tex: str) -> str:
     text = re.sub(r"(?<!\\)%.*", "", tex)
+    # Argument-less macros (\newcommand{\roberta}{RoBERTa\xspace}) name models: expand them.
+    macros = {(m.group(1) or m.group(3)): (m.group(2) if m.group(1) else m.group(4)) for m in _MACRO.finditer(text)}
+    macros = {k: re.sub(r"\\xspace|[{}]", "", v) for k, v in macros.items() if "#" not in v and len(v) < 80}
+    if macros:
+        names = "|".join(sorted(map(re.escape, macros), key=len, reverse=True))
+        text = _MACRO.sub(" ", text)
+        text = re.sub(r"\\(" + names + r")(?![A-Za-z])(?:\{\})?", lambda m: macros[m.group(1)], text)
     text = re.split(r"\\begin\{thebibliography\}|\\bibliography\{", text)[0]
     text = re.sub(r"\\(?:cite\w*|ref|eqref|label|url|href)\*?(?:\[[^\]]*\])?\{[^}]*\}", "", text)
     text = re.sub(r"\\[a-zA-Z]+\*?", " ", text)
@@ -148,7 +164,7 @@ def _body_pages(pages: list[str]) -> list[tuple[int | None, str]]:
     """(page, text) up to the references heading (citations of other models are not cues)."""
     out: list[tuple[int | None, str]] = []
     for i, text in enumerate(pages, start=1):
-        m = re.search(r"^\s*(?:\d+\s*)?(?:References|Bibliography)\s*$", text or "", re.M)
+        m = re.search(r"^\s*(?:\d+\.?\s*)?(?:references|bibliography)\s*$", text or "", re.M | re.I)
         if m:
             out.append((i, text[: m.start()]))
             break
@@ -177,13 +193,16 @@ def choose_family(pages: list[str] | None, tex: str | None, title: str = "", abs
             raise UsageError(f"--family {override}: no such family",
                              hint="one of: " + ", ".join(list(FAMILIES) + ["toy"]))
         return FamilyChoice(name, f"--family {override} (given on the command line)", overridden=True)
-    sents = [(None, s, True) for s in _split_plain(f"{title}. {abstract}")]
+    sents = [(None, s, True) for s in _split_plain(f"{title}. {abstract}") if re.search(r"\w", s)]
     sents += [(p, s, False) for p, s in paper_sentences(pages, tex)]
     for t in tables or []:  # table headers and captions name the models compared
         head = " ".join([str(getattr(t, "caption", ""))] + [str(c) for c in getattr(t, "columns", [])])
         sents.append((getattr(t, "page", None), head, False))
+    # Table rows flattened into "sentences" (mostly numbers) are not prose about the model.
+    sents = [x for x in sents if len(re.findall(r"\d+(?:\.\d+)?", x[1])) <= 0.3 * max(len(x[1].split()), 1)]
     scores: dict[str, float] = {}
     found: dict[str, list[tuple[float, Evidence]]] = {}
+    has_abstract = any(in_abs for _, _, in_abs in sents)
     for fam in FAMILIES.values():
         total = 0.0
         for rx, weight in fam.cues:
@@ -195,14 +214,19 @@ def choose_family(pages: list[str] | None, tex: str | None, title: str = "", abs
                         continue
                     hits += _ABSTRACT_WEIGHT if in_abs else 1
                     if first is None or (in_abs and not first.in_abstract):
-                        first = Evidence(m.group(0), s, page, in_abs)
+                        first = Evidence(m.group(0), _around(s, m.start(), m.end()), page, in_abs)
                     break  # one hit per sentence
             if hits:
                 total += weight * min(hits, 6)
                 found.setdefault(fam.name, []).append((weight * min(hits, 6), first))
+        if has_abstract and not any(e.in_abstract for _, e in found.get(fam.name, [])):
+            total /= 2  # the title and abstract say what the paper is about; side mentions count half
         scores[fam.name] = round(total, 1)
     ranked = sorted(scores, key=lambda k: -scores[k])
     best = ranked[0]
+    if not any(_TRAINS.search(s) for _, s, _ in sents):
+        return FamilyChoice(None, "the paper never says it trains or fine-tunes a model (no \"we train ...\" "
+                            f"sentence; best family {best}, score {scores[best]}): the toy stand-in", scores=scores)
     if scores[best] < _MIN_SCORE:
         return FamilyChoice(None, f"no architecture family has enough evidence in the text (best: {best}, "
                             f"score {scores[best]} < {_MIN_SCORE}): the toy stand-in", scores=scores)
@@ -212,6 +236,14 @@ def choose_family(pages: list[str] | None, tex: str | None, title: str = "", abs
     why = (f"{FAMILIES[best].title}: score {scores[best]} from {cues}"
            f" (next: {second} {scores[second]})")
     return FamilyChoice(best, why, evidence, scores)
+
+
+def _around(sentence: str, start: int, end: int, width: int = 110) -> str:
+    """The sentence, or the part of a long one around the cue (a first page read as one line)."""
+    if len(sentence) <= 2 * width + 20:
+        return sentence
+    a, b = max(0, start - width), min(len(sentence), end + width)
+    return ("..." if a else "") + sentence[a:b] + ("..." if b < len(sentence) else "")
 
 
 def _split_plain(text: str) -> list[str]:

@@ -132,7 +132,7 @@ def test_reference_model_trains_one_step(family):
 def test_family_from_text_with_the_sentences():
     text = ["We propose an encoder-decoder model built on multi-head attention for machine translation. "
             "The encoder stack has six layers. Results on WMT are reported in BLEU. "
-            "Multi-head attention lets the model attend to several positions."]
+            "Multi-head attention lets the model attend to several positions. We trained it for 3 days."]
     c = choose_family(text, None, title="A model", abstract="We study sequence transduction with an encoder and decoder.")
     assert c.family == "transformer"
     assert any("encoder" in e.sentence for e in c.evidence)
@@ -141,7 +141,8 @@ def test_family_from_text_with_the_sentences():
 
 def test_family_ignores_what_the_paper_does_without_and_the_references():
     body = ("Our network stacks residual blocks of 3x3 convolutions. We train on CIFAR-10 for image classification. "
-            "Unlike recurrent neural networks and LSTMs, it needs no state. Each residual block has batch normalization.")
+            "Unlike recurrent neural networks and LSTMs, it needs no state. Each residual block has batch normalization. "
+            "We train with SGD.")
     refs = "\nReferences\n" + "LSTM LSTM recurrent neural network GRU " * 30
     c = choose_family([body + refs], None)
     assert c.family == "resnet"
@@ -149,8 +150,19 @@ def test_family_ignores_what_the_paper_does_without_and_the_references():
 
 
 def test_nothing_fits_falls_back_to_the_toy_with_a_note():
-    c = choose_family(["We surveyed 40 annotators about their reading habits."], None, title="A survey")
-    assert c.family is None and "toy" in c.why
+    c = choose_family(["We surveyed 40 annotators about their reading habits. We trained them for an hour."], None,
+                      title="A survey")
+    assert c.family is None and "toy" in c.why and "enough evidence" in c.why
+    # Plenty of cues, but the paper trains nothing: it evaluates other people's models.
+    c = choose_family(["Annotators compared summaries written by BART, an encoder-decoder model. "
+                       "BART is an encoder-decoder model for summarization. Each BART summary was rated."], None)
+    assert c.family is None and "never says it trains" in c.why
+
+
+def test_latex_macros_naming_the_model_count():
+    tex = (r"\newcommand{\rob}{RoBERTa\xspace} \begin{document} We fine-tune \rob{} for sentence classification. "
+           r"\rob is a BERT-style transformer encoder. \rob beats the baselines.")
+    assert choose_family(None, tex).family == "encoder_classifier"
 
 
 def test_family_override():
