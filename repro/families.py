@@ -89,8 +89,8 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
          (r"batch normali[sz]ation", 1.0), (r"\d\s*[×x]\s*\d (?:conv|filter|kernel)", 1.5), (r"max-?pooling|average pooling", 1.0)),
         _CLS_METRICS,
         {"model": {"num_classes": 10, "blocks_per_stage": [1, 1, 1], "width": 8},
-         "data": {"dataset": "synthetic", "num_classes": 10, "channels": 3, "image_size": 16, "batch_size": 64,
-                  "n_train": 1024, "n_val": 256},
+         "data": {"dataset": "synthetic", "num_classes": 10, "channels": 3, "image_size": 16, "noise": 4.0,
+                  "batch_size": 64, "n_train": 1024, "n_val": 256},
          "trainer": {"max_steps": 64, "log_every_n_steps": 8}},
         width_keys=("width",), width_target=8),
     Family(
@@ -99,7 +99,8 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
          (r"hidden units?|hidden layers?", 1.0), (r"\bMNIST\b", 1.5), (r"feed-?forward (?:neural )?networks?", 1.0)),
         _CLS_METRICS,
         {"model": {"input_dim": 32, "num_classes": 10},
-         "data": {"dataset": "synthetic", "num_classes": 10, "channels": 2, "image_size": 4, "batch_size": 64},
+         "data": {"dataset": "synthetic", "num_classes": 10, "channels": 2, "image_size": 4, "noise": 1.5,
+                  "batch_size": 64},
          "trainer": {"max_steps": 150, "log_every_n_steps": 10}},
         width_keys=("hidden_dim",), depth_key="n_layers", width_target=64, depth_target=2),
     Family(
@@ -546,6 +547,7 @@ def map_ablation(family: str, settings: dict[str, Any], label: str = "") -> tupl
 
 # -- the plan: configs-paper/ and the proxy configs/ ------------------------------------------
 
+_PROXY_MIN_LR = 1e-3     # the proxy's smallest learning rate (it trains from scratch, briefly)
 _PROXY_PEAK_LR = 8e-3    # the proxy's peak learning rate under the inverse-square-root schedule
 _PROXY_EPOCHS = {"transformer": 8, "decoder_lm": 6, "encoder_classifier": 6, "resnet": 4, "mlp": 5, "rnn": 6}
 
@@ -694,6 +696,11 @@ def plan_family(choice: FamilyChoice, hparams: list[Any], pages: list[str] | Non
     epochs = _PROXY_EPOCHS[fam.name]
     sc.steps = (paper["trainer"].get("max_steps"), epochs * steps_per_epoch)
     pmodel = {**fam.proxy["model"], **proxy_model(fam, sc, paper["model"])}
+    lr = paper["model"].get("lr")
+    if isinstance(lr, (int, float)) and lr < _PROXY_MIN_LR:
+        # A paper's small rate is for fine-tuning a pretrained model or for a long run; the proxy
+        # starts from scratch and has a few hundred steps.
+        pmodel["lr"] = _PROXY_MIN_LR
     if "lr_factor" in accepted_keys(fam.name)["model"] and paper["model"].get("lr") is None:
         # lr = factor * d^-0.5 * warm^-0.5 at its peak grows as the proxy narrows and shortens
         # the warm-up; the factor brings the peak back to a rate a short run can use.
@@ -707,7 +714,9 @@ def plan_family(choice: FamilyChoice, hparams: list[Any], pages: list[str] | Non
         if k in pmodel and pmodel[k] != v:
             how = (f"width / {sc.width_div}" if k in fam.width_keys else
                    f"depth / {sc.depth_div}, rounded up" if k == fam.depth_key else
-                   "same fraction of training" if k == "warmup_steps" else "the stand-in data's size")
+                   "same fraction of training" if k == "warmup_steps" else
+                   "at least " + format(_PROXY_MIN_LR, "g") + ": a short run from scratch, not fine-tuning" if k == "lr"
+                   else "the stand-in data's size")
             scaled.append(f"model.{k} {v} -> {pmodel[k]} ({how})")
     if "lr_factor" in pmodel:
         scaled.append(f"model.lr_factor 1.0 -> {pmodel['lr_factor']} (peak learning rate {_PROXY_PEAK_LR:g})")
