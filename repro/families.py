@@ -55,8 +55,8 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
          (r"sequence[- ]to[- ]sequence|seq2seq|sequence transduction", 2.0), (r"machine translation|translation task", 2.0),
          (r"\bBLEU\b", 1.5), (r"\bWMT\b", 1.5), (r"\bT5\b|\bBART\b|\bmBART\b", 2.0), (r"summari[sz]ation", 1.0)),
         _LM_METRICS,
-        {"model": {"vocab_size": 16, "max_len": 16}, "data": {"dataset": "synthetic", "vocab_size": 16, "src_len": 6,
-                                                              "n_train": 1280, "n_val": 256, "batch_size": 64},
+        {"model": {"vocab_size": 16, "max_len": 16}, "data": {"dataset": "synthetic", "vocab_size": 16, "src_len": 4,
+                                                              "n_train": 1280, "n_val": 256, "batch_size": 32},
          "trainer": {"max_steps": 160, "log_every_n_steps": 10}},
         width_keys=("d_model", "d_ff", "d_k", "d_v"), depth_key="n_layers", width_target=32, depth_target=3),
     Family(
