@@ -714,7 +714,7 @@ def plan_family(choice: FamilyChoice, hparams: list[Any], pages: list[str] | Non
         if k in pmodel and pmodel[k] != v:
             how = (f"width / {sc.width_div}" if k in fam.width_keys else
                    f"depth / {sc.depth_div}, rounded up" if k == fam.depth_key else
-                   "same fraction of training" if k == "warmup_steps" else
+                   "same fraction of training, at least 1/8 of it" if k == "warmup_steps" else
                    "at least " + format(_PROXY_MIN_LR, "g") + ": a short run from scratch, not fine-tuning" if k == "lr"
                    else "the stand-in data's size")
             scaled.append(f"model.{k} {v} -> {pmodel[k]} ({how})")
