@@ -88,7 +88,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
          (r"\bImageNet\b|\bILSVRC", 1.5), (r"\bCIFAR-?10{1,2}\b", 2.0), (r"image classification", 2.0),
          (r"batch normali[sz]ation", 1.0), (r"\d\s*[×x]\s*\d (?:conv|filter|kernel)", 1.5), (r"max-?pooling|average pooling", 1.0)),
         _CLS_METRICS,
-        {"model": {"num_classes": 10, "blocks_per_stage": [1, 1, 1], "width": 8},
+        {"model": {"num_classes": 10, "width": 8},
          "data": {"dataset": "synthetic", "num_classes": 10, "channels": 3, "image_size": 16, "noise": 4.0,
                   "batch_size": 64, "n_train": 1024, "n_val": 256},
          "trainer": {"max_steps": 64, "log_every_n_steps": 8}},
@@ -711,7 +711,11 @@ def plan_family(choice: FamilyChoice, hparams: list[Any], pages: list[str] | Non
              "resources": {"timeout_s": 300, "cpus": 1}}
     scaled = []
     for k, v in paper["model"].items():
-        if k in pmodel and pmodel[k] != v:
+        if k not in pmodel:
+            scaled.append(f"model.{k} {v} -> model.py's default (the stand-in data's shape)")
+        elif k == "blocks_per_stage" and pmodel[k] != v:
+            scaled.append(f"model.{k} {v} -> {pmodel[k]} (blocks / 3, rounded up, at most three stages)")
+        elif pmodel[k] != v:
             how = (f"width / {sc.width_div}" if k in fam.width_keys else
                    f"depth / {sc.depth_div}, rounded up" if k == fam.depth_key else
                    "same fraction of training, at least 1/8 of it" if k == "warmup_steps" else

@@ -267,3 +267,25 @@ def test_new_with_families_imports_no_torch():
     code = ("import sys, repro.families, repro.commands.new; repro.families.accepted_keys('transformer'); "
             "assert 'torch' not in sys.modules and 'lightning' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_imagenet_stem_and_a_resnet_paper_plan():
+    mk, dk, hand, _ = CASES["resnet"]
+    cls = _load("resnet", "model").PaperModel
+    model = cls(**mk, stem="imagenet")
+    assert _n(model) == hand + 3 * 4 * (7 * 7 - 3 * 3)  # a 7x7 stem conv instead of 3x3; max-pool has none
+    import torch
+
+    assert tuple(model(torch.zeros(2, 3, 64, 64)).shape) == (2, 5)
+
+    from repro.families import plan_family
+
+    text = ["We train a ResNet-50 on ImageNet with SGD. Residual blocks use batch normalization. "
+            "Image classification results on ImageNet are in Table 2."]
+    choice = choose_family(text, None)
+    plan = plan_family(choice, [], text, None)
+    assert choice.family == "resnet" and plan.dataset == "ImageNet"
+    m = plan.paper["model"]
+    assert (m["stem"], m["block"], m["blocks_per_stage"], m["num_classes"]) == ("imagenet", "bottleneck", [3, 4, 6, 3], 1000)
+    assert plan.proxy["model"]["num_classes"] == plan.proxy["data"]["num_classes"] == 10
+    assert "instead of ImageNet" in plan.proxy_note
