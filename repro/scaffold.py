@@ -57,6 +57,7 @@ class ScaffoldData:
     hparams: list[Any] = field(default_factory=list)      # extract.hparams.Hparam
     pages: list[str] | None = None            # PDF text, kept as paper.txt
     arxiv_id: str | None = None               # "1706.03762v7" for the REVIEW.md link; None off arXiv
+    family: Any = None                        # families.FamilyPlan: the paper's architecture; None: the toy
 
 
 @dataclass
@@ -217,7 +218,8 @@ def prepare_claims(claims: list[dict[str, Any]], configs: set[str], metrics: set
 def render_files(data: ScaffoldData) -> tuple[dict[str, str], list[dict[str, Any]], list[str]]:
     """Relative path -> text for every file of the folder (nothing written)."""
     env = _env()
-    metrics = dict(TOY_METRICS)
+    plan = data.family
+    metrics = dict(plan.metrics if plan is not None else TOY_METRICS)
     ablations, renames = plan_ablations(data.ablations)
     configs = {"baseline", "method", *ablations}
     claims = prepare_claims(data.claims, configs, set(metrics), renames)
@@ -231,7 +233,7 @@ def render_files(data: ScaffoldData) -> tuple[dict[str, str], list[dict[str, Any
         "links": {k: list(data.links.get(k, [])) for k in ("code", "data", "project")},
         "metrics": list(metrics.items()),
         "metric_names": list(metrics),
-        "proxy": TOY_PROXY,
+        "proxy": plan.proxy_note if plan is not None else TOY_PROXY,
         "claims": claims,
         "hparams": data.hparams,
         "toy": toy,
@@ -263,6 +265,12 @@ def render_files(data: ScaffoldData) -> tuple[dict[str, str], list[dict[str, Any
             model=toy_settings(settings if isinstance(settings, dict) else {}),
             claim_ids=[str(x) for x in spec.get("claims") or []],
         )
+    if plan is not None:  # the family's model, data and configs replace the toy's
+        for rel, text in plan.files(ablations).items():
+            if text is None:
+                files.pop(rel, None)
+            else:
+                files[rel] = text
     if data.pages is not None:
         from .pdftext import PAGE_MARK
 

@@ -66,7 +66,8 @@ def _no_leftovers(papers: Path) -> None:
 @pytest.fixture
 def transformer_folder(paper_files, tmp_path, monkeypatch, capsys) -> Path:
     pdf, tex = paper_files
-    rc = repro("new", "1706.03762", "--pdf", str(pdf), "--source", str(tex), "--offline",
+    # The toy stand-in (--family toy); the paper's own architecture: tests/test_families.py.
+    rc = repro("new", "1706.03762", "--pdf", str(pdf), "--source", str(tex), "--offline", "--family", "toy",
                cwd=tmp_path, monkeypatch=monkeypatch)
     assert rc == 0
     return tmp_path / "papers" / "1706.03762"
@@ -161,7 +162,8 @@ def test_repro_new_then_repro_run_as_a_user_types_it(paper_files, tmp_path):
 
     env = {**os.environ, "REPRO_CACHE": str(tmp_path / "cache")}
     cmd = [sys.executable, "-m", "repro"]
-    new = subprocess.run(cmd + ["new", "1706.03762", "--pdf", str(pdf), "--source", str(tex), "--offline"],
+    new = subprocess.run(cmd + ["new", "1706.03762", "--pdf", str(pdf), "--source", str(tex), "--offline",
+                                "--family", "toy"],
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert new.returncode == 0, new.stderr
     run = subprocess.run(cmd + ["run", "papers/1706.03762", "--only", "baseline,method", "--seeds", "0",

@@ -35,8 +35,11 @@ def _warn(msg: str) -> None:
 @click.option("--papers-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("papers"),
               show_default=True, help="Where paper folders live.")
 @click.option("--force", is_flag=True, help="Replace an existing paper folder (its edits are lost).")
+@click.option("--family", "family", metavar="NAME",
+              help="Architecture family to write instead of the one read from the paper: transformer, "
+                   "decoder_lm, encoder_classifier, resnet, mlp, rnn, or toy.")
 def new(paper_id: str | None, pdf_file: Path | None, source_file: Path | None, offline: bool,
-        name: str | None, papers_dir: Path, force: bool) -> int:
+        name: str | None, papers_dir: Path, force: bool, family: str | None = None) -> int:
     """Turn an arXiv paper into a paper folder that already runs.
 
     \b
@@ -78,13 +81,17 @@ def new(paper_id: str | None, pdf_file: Path | None, source_file: Path | None, o
         raise PaperFolderError(f"{target} already exists",
                                hint="nothing was changed; pass --force to replace it", where=str(target))
 
-    result = _build(aid, folder, pdf_file, source_file, offline, papers_dir, force)
+    if family:  # a typo fails before any download
+        from ..families import choose_family
+
+        choose_family(None, None, override=family)
+    result = _build(aid, folder, pdf_file, source_file, offline, papers_dir, force, family)
     _print_summary(result)
     return 0
 
 
 def _build(aid: Any, folder: str, pdf_file: Path | None, source_file: Path | None, offline: bool,
-           papers_dir: Path, force: bool) -> dict[str, Any]:
+           papers_dir: Path, force: bool, family: str | None = None) -> dict[str, Any]:
     from ..archive import extract_source, read_source_bibliography, read_source_tex
     from ..fetch import Fetcher, local_file
     from ..links import find_links
@@ -145,6 +152,7 @@ def _build(aid: Any, folder: str, pdf_file: Path | None, source_file: Path | Non
         # the .bbl goes to the table reader only: cited works' URLs are not the paper's links
         tables, claims, ablations, hparams = _extract(pdf.path if pdf else None, pages,
                                                       tex + "\n" + bib if tex and bib else tex)
+        choice, plan = _family(meta, tex, pages, tables, hparams, family)
 
     links = find_links("\n".join(pages or []), tex or "")
     meta_dict = _meta_dict(meta, aid, folder, tex)
@@ -152,9 +160,23 @@ def _build(aid: Any, folder: str, pdf_file: Path | None, source_file: Path | Non
     meta_dict["source_sha256"] = src.sha256 if src and src.sha256 else None
     data = ScaffoldData(folder=folder, meta=meta_dict, links=links, tables=tables, claims=claims,
                         ablations=ablations, hparams=hparams, pages=pages,
-                        arxiv_id=(meta.arxiv_id.full if meta else aid.full if aid else None))
+                        arxiv_id=(meta.arxiv_id.full if meta else aid.full if aid else None), family=plan)
     written = write_scaffold(papers_dir, data, force=force)
-    return {"result": written, "tables": tables, "hparams": hparams, "links": links, "meta": meta}
+    return {"result": written, "tables": tables, "hparams": hparams, "links": links, "meta": meta,
+            "family": choice, "plan": plan}
+
+
+def _family(meta: Any, tex: str | None, pages: list[str] | None, tables: list, hparams: list,
+            override: str | None) -> tuple[Any, Any]:
+    """The architecture family (families.py) and its configs; the toy when none fits."""
+    from ..families import choose_family, plan_family
+
+    title = getattr(meta, "title", None) or _latex_title(tex) or ""
+    abstract = getattr(meta, "abstract", None) or _latex_abstract(tex) or ""
+    if not abstract and pages:  # no metadata, no LaTeX: the first page holds the abstract
+        abstract = " ".join(pages[0].split())[:2000]
+    choice = choose_family(pages, tex, title, abstract, tables, override)
+    return choice, plan_family(choice, hparams, pages, tex)
 
 
 def _extract(pdf_path: Path | None, pages: list[str] | None, tex: str | None) -> tuple[list, list, dict, list]:
@@ -270,7 +292,18 @@ def _print_summary(info: dict[str, Any]) -> None:
                        for t in tables)
     click.echo(f"  {len(tables)} tables" + (f": {detail}" if detail else ""))
     click.echo(f"  {len(claims)} candidate claims ({runnable} runnable on the scaffold)")
-    click.echo(f"  {len(info['hparams'])} hyperparameters (commented in configs/base.yaml)")
+    choice, plan = info.get("family"), info.get("plan")
+    if plan is not None:
+        click.echo(f"  family: {plan.family.name}: {choice.why}")
+        for e in choice.evidence:
+            where = "abstract" if e.in_abstract else (f"p.{e.page}" if e.page else "text")
+            click.echo(f"    {where}: \"{' '.join(e.sentence.split())[:150]}\"")
+        click.echo(f"  {len(info['hparams'])} hyperparameters; {len(plan.settings)} wired into configs-paper/base.yaml")
+        click.echo(f"  configs/ is a CPU proxy: {'; '.join(plan.scaled)}")
+    else:
+        if choice is not None:
+            click.echo(f"  family: toy stand-in: {choice.why}")
+        click.echo(f"  {len(info['hparams'])} hyperparameters (commented in configs/base.yaml)")
     click.echo(f"  {len(res.ablations)} ablation configs" + (f": {', '.join(res.ablations)}" if res.ablations else ""))
     n_links = sum(len(v) for v in links.values())
     click.echo(f"  {n_links} links" + ("" if not n_links else ":"))
@@ -280,5 +313,8 @@ def _print_summary(info: dict[str, Any]) -> None:
     click.echo("next steps:")
     click.echo(f"  1. read {res.path}/REVIEW.md and answer its questions")
     click.echo(f"  2. check {res.path}/claims.yaml against the paper; set status: confirmed")
-    click.echo(f"  3. replace the toy model.py / data.py with the paper's (keep the config keys in sync)")
+    if plan is None:
+        click.echo("  3. replace the toy model.py / data.py with the paper's (keep the config keys in sync)")
+    else:
+        click.echo(f"  3. check model.py ({plan.family.name}) and configs-paper/base.yaml against the paper")
     click.echo(f"  4. repro run {res.path}")
