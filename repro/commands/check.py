@@ -21,7 +21,10 @@ SECTIONS = (
 @paper_argument
 @config_set_option
 @results_option
-def check(paper: Path, config_set: str | None, results: str | None) -> int:
+@click.option("--architecture/--no-architecture", default=True, show_default=True,
+              help="Also build every config of configs-paper/ on the meta device and judge the paper's "
+                   "parameter counts (in a child process: this command itself never imports torch).")
+def check(paper: Path, config_set: str | None, results: str | None, architecture: bool) -> int:
     """List what would make PAPER's verdicts unable to fail or to decide, before any run.
 
     \b
@@ -31,7 +34,9 @@ def check(paper: Path, config_set: str | None, results: str | None) -> int:
     - value claims without a tolerance (the one proposed from the printed precision is shown);
     - directional comparisons whose seeds cannot detect the claimed (else observed) effect at
       80% power, or before any run the smallest effect in standard deviations.
-    No training and no torch import. Exit status 0 whatever is found.
+    - with configs-paper/ (the paper's own sizes): each config built on the meta device, its
+      parameters counted, and the paper's "params" numbers judged (repro/archcheck.py).
+    No training and no torch import here. Exit status 0 whatever is found.
 
     \b
     Examples:
@@ -54,4 +59,19 @@ def check(paper: Path, config_set: str | None, results: str | None) -> int:
         for line in items:
             click.echo(f"  - {line}")
     click.echo(f"{p.results_name}: {total} finding(s)")
+    if architecture and (p.root / "configs-paper").is_dir():
+        click.echo(_architecture(p.root))
     return 0
+
+
+def _architecture(root: Path) -> str:
+    """The meta-device check of configs-paper/, run in a child process so that this command
+    stays free of torch (seconds of import) for papers without a paper-scale set."""
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "repro.archcheck", str(root)], capture_output=True, text=True)
+    if r.returncode != 0:
+        tail = (r.stderr or r.stdout).strip().splitlines()[-1:] or ["no output"]
+        return f"Architecture check of {root}/configs-paper/ failed: {tail[0]}"
+    return r.stdout.rstrip()
