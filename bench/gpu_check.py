@@ -360,8 +360,10 @@ if cuda:
     torch.cuda.synchronize()
     torch.cuda.set_sync_debug_mode("error")
     try:
-        rec.on_train_batch_end(T, None, {"loss": loss}, None, 0)
-        out["recorder_unlogged_step_error_mode"] = "no sync"
+        for step in range(1, 10):  # steps 1..9: none of them logs a row (every 10th does)
+            T.global_step = step
+            rec.on_train_batch_end(T, None, {"loss": loss}, None, 0)
+        out["recorder_unlogged_step_error_mode"] = "no sync in 9 unlogged steps"
     except RuntimeError as e:
         out["recorder_unlogged_step_error_mode"] = f"SYNCED: {e}"[:300]
     finally:
