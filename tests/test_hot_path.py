@@ -110,3 +110,33 @@ def test_a_nan_between_logged_steps_still_stops_the_run(tmp_path):
 def test_a_nan_in_the_last_unlogged_steps_is_caught_at_the_end(tmp_path):
     with pytest.raises(training.Diverged, match="nan"):
         _fit(tmp_path, Net(nan_from_step=34), steps=37)
+
+
+def test_package_metadata_is_read_once_per_worker_not_per_run(monkeypatch):
+    import importlib.metadata
+
+    from repro import envinfo
+
+    envinfo._static_env.cache_clear()
+    calls = []
+    real = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: calls.append(name) or real(name))
+    first = envinfo.runtime_env()
+    n = len(calls)
+    assert n >= 1
+    second = envinfo.runtime_env()
+    assert len(calls) == n and first == second
+    envinfo._static_env.cache_clear()
+
+
+def test_the_running_summary_is_written_without_fsync(tmp_path, monkeypatch):
+    import os
+
+    from repro.atomic import atomic_write_json
+
+    synced = []
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd))
+    atomic_write_json(tmp_path / "a.json", {"status": "running"}, durable=False)
+    assert synced == [] and (tmp_path / "a.json").read_text().strip().startswith("{")
+    atomic_write_json(tmp_path / "b.json", {"status": "finished"})
+    assert len(synced) == 2  # the file and its folder
