@@ -209,9 +209,14 @@ def main(argv: list[str]) -> None:
         print(f"hot_path: {r.get('syncs_per_step')} host reads per training step over {r.get('audited_steps')} steps "
               f"(validation included); by source {json.dumps(r.get('by_source'))}")
     if "peers" in wanted:
-        from peers import bench_peers, format_peers
+        import importlib.util
 
-        print(format_peers(bench_peers()))
+        if importlib.util.find_spec("hydra") is None or importlib.util.find_spec("hydra_plugins.hydra_joblib_launcher") is None:
+            print("peers:  skipped (needs the bench extra: pip install -e '.[bench]')")
+        else:
+            from peers import bench_peers, format_peers
+
+            print(format_peers(bench_peers()))
 
 
 if __name__ == "__main__":
