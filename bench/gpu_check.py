@@ -28,6 +28,7 @@ directory (--work, default a temp dir), never to DIR. Exit status 0 when every p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -62,20 +63,12 @@ def run_boxed(cmd: list[str], timeout_s: float, env: dict[str, str] | None = Non
         out, _ = p.communicate(timeout=max(1.0, timeout_s))
         timed_out = False
     except subprocess.TimeoutExpired:
-        with _suppress():
+        with contextlib.suppress(OSError):
             os.killpg(p.pid, signal.SIGKILL)
         out, _ = p.communicate()
         timed_out = True
     return {"rc": p.returncode, "timed_out": timed_out, "seconds": round(time.monotonic() - t0, 2),
             "tail": (out or "")[-2500:]}
-
-
-class _suppress:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return exc[0] is not None and issubclass(exc[0], (OSError, ProcessLookupError))
 
 
 # -- nvidia-smi sampling ------------------------------------------------------------------
@@ -180,20 +173,12 @@ def read_runs(results: Path) -> list[dict[str, Any]]:
     return runs
 
 
-class _suppress_value:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return exc[0] is not None and issubclass(exc[0], ValueError)
-
-
 def _ts(iso: str | None) -> float | None:
     if not iso:
         return None
     from datetime import datetime
 
-    with _suppress_value():
+    with contextlib.suppress(ValueError):
         return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
     return None
 
