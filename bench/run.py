@@ -12,6 +12,12 @@ Figures (targets from issue 8):
 - site: site build seconds per paper (cold and warm).
 - throughput: each shipped model's training samples/s under `repro run` vs a hand-written
   PyTorch loop on the same data, and vs a plain lightning.Trainer. Target >= 0.95.
+- per_step (issue 19): the same three ways on the GPU-scale configs (configs-gpu/) for a fixed
+  number of steps, where a step takes tens of milliseconds on this CPU. Target >= 0.95x.
+- hot_path (issue 19): host reads (Tensor.item & co) per training step, repro's callbacks
+  on, counted by bench/gpu_check.py's sync phase on CPU. Target: well under 1 per step.
+- peers (issue 19): `repro run` vs Hydra multirun + joblib launcher, cold and after a kill -9
+  halfway then a rerun (bench/peers.py). Targets <= 0.5x and <= 0.3x.
 """
 
 from __future__ import annotations
@@ -133,8 +139,33 @@ def bench_site() -> dict | None:
     return {"papers": n, "cold_s_per_paper": cold / max(n, 1), "warm_s_per_paper": warm / max(n, 1)}
 
 
+# Steps per GPU-scale config: whole epochs where an epoch is short, so validation runs too.
+PER_STEP = {"1207.0580": 200, "1502.03167": 500, "1706.03762": 40}
+
+
+def bench_per_step(repeat: int = 2) -> list[dict]:
+    from throughput import bench_paper
+
+    rows = []
+    for paper, steps in PER_STEP.items():
+        r = bench_paper(paper, repeat, "gpu", {"max_steps": steps})
+        if r is not None:
+            rows.append(r)
+    return rows
+
+
+def bench_hot_path() -> dict:
+    """Host reads per step over a 60-step fit of 1207.0580's GPU config, repro's callbacks on."""
+    sys.path.insert(0, str(REPO / "bench"))
+    from gpu_check import phase_sync, sliced_copy
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder, _ = sliced_copy("1207.0580", "gpu", Path(tmp), {"max_steps": 60, "max_epochs": 1000}, True)
+        return phase_sync(folder, "gpu", 60, 600, "0")
+
+
 def main(argv: list[str]) -> None:
-    wanted = set(argv) or {"runner", "new", "site", "throughput"}
+    wanted = set(argv) or {"runner", "new", "site", "throughput", "per_step", "hot_path", "peers"}
     print(f"# repro benchmarks, {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}")
     if "runner" in wanted or "noop" in wanted:
@@ -163,6 +194,30 @@ def main(argv: list[str]) -> None:
             print(f"throughput: {r['paper']}: repro run {r['ratio']:.2f}x a hand-written loop (target >= 0.95x), "
                   f"{r['ratio_lightning']:.2f}x a plain lightning.Trainer; {r['extra_ms_per_step']:.2f} ms per step "
                   f"over the hand loop")
+    if "per_step" in wanted:
+        from throughput import format_rows
+
+        rows = bench_per_step()
+        print("per_step: GPU-scale configs (configs-gpu/), baseline, seed 0, a fixed number of steps (best of 2):")
+        print(format_rows(rows))
+        for r in rows:
+            ms = 1000 * r["seconds"]["hand"] / max(r["steps"], 1)
+            print(f"per_step: {r['paper']}: repro run {r['ratio']:.2f}x a hand-written loop (target >= 0.95x) "
+                  f"at {ms:.1f} ms per hand-loop step; {r['extra_ms_per_step']:.2f} ms per step over it")
+    if "hot_path" in wanted:
+        r = bench_hot_path()
+        print(f"hot_path: {r.get('syncs_per_step')} host reads per training step over {r.get('audited_steps')} steps "
+              f"(validation included); by source {json.dumps(r.get('by_source'))}")
+    if "peers" in wanted:
+        import importlib.util
+
+        if importlib.util.find_spec("hydra") is None or importlib.util.find_spec("hydra_plugins.hydra_joblib_launcher") is None:
+            print("peers:  skipped (needs the bench extra: pip install -e '.[bench]')")
+        else:
+            from peers import bench_peers, format_peers
+
+            print(format_peers(bench_peers()))
+
 
 if __name__ == "__main__":
     main(sys.argv[1:])
