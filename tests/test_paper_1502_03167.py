@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 PAPER = Path(__file__).resolve().parents[1] / "papers" / "1502.03167"
-CONFIGS = {"baseline", "method", "bn-lr-x5", "bn-lr-x30", "nobn-lr-x5", "deep-sigmoid", "deep-sigmoid-bn"}
+CONFIGS = {"baseline", "method", "bn-lr-x5", "bn-lr-x30", "nobn-lr-x5", "deep-sigmoid", "deep-sigmoid-bn", "deep-sigmoid-glorot"}
 
 
 def _load(name: str):
