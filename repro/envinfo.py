@@ -36,7 +36,7 @@ def git_state(path: Path) -> dict[str, Any]:
     # Dirty means the code differs from the commit: what runs write (results/) and the site
     # built from them are outputs, so a sweep started while other runs' results wait to be
     # committed is still a run of the committed code. Porcelain paths are relative to the root.
-    changed = [line[3:] for line in (status or "").splitlines()]
+    changed = [line.split(None, 1)[-1].split(" -> ")[-1] for line in (status or "").splitlines() if line.strip()]
     return {"commit": commit, "dirty": any(not f.startswith(OUTPUT_DIRS) for f in changed)}
 
 
