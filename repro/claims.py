@@ -35,13 +35,12 @@ their metric is not checked against paper.yaml (it may be BLEU on WMT).
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from pathlib import Path
 from typing import Any
 
-from .errors import ClaimsError
+from .errors import ClaimsError, suggest
 from .paper import Paper
 from .yamlio import load_mapping
 
@@ -164,11 +163,8 @@ class _Checker:
         return ClaimsError(f"{who} in {self.path.name}: {message}", hint=hint, where=self.where(index, key))
 
 
-def _suggest(word: str, valid: list[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(str(word), list(valid), n=3, cutoff=0.5)
-    if close:
-        return "did you mean " + " or ".join(repr(c) for c in close) + "?"
-    return "valid: " + ", ".join(valid) if valid else "there is none"
+def _suggest(word: Any, valid: list[str] | tuple[str, ...]) -> str:
+    return suggest(word, valid, otherwise="valid: " + ", ".join(valid) if valid else "there is none")
 
 
 def _number(x: Any) -> bool:

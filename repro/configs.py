@@ -19,12 +19,11 @@ the key and the closest valid names.
 from __future__ import annotations
 
 import copy
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, suggest
 from .paper import Paper
 from .signatures import Signature, find_lightning_class, trainer_signature
 from .yamlio import load_mapping
@@ -71,11 +70,8 @@ def deep_merge(base: dict, override: dict) -> dict:
     return out
 
 
-def _suggest(key: str, valid: list[str]) -> str:
-    close = difflib.get_close_matches(key, valid, n=3, cutoff=0.5)
-    if close:
-        return "did you mean " + " or ".join(repr(c) for c in close) + "?"
-    return "valid keys: " + ", ".join(sorted(valid)) if valid else "this section takes no keys"
+def _suggest(key: Any, valid: list[str]) -> str:
+    return suggest(key, valid, otherwise="valid keys: " + ", ".join(sorted(valid)) if valid else "this section takes no keys")
 
 
 def _check_section(path: Path, section: str, values: dict, sig: Signature) -> None:

@@ -7,6 +7,9 @@ with the error's code: never a traceback for a user mistake.
 
 from __future__ import annotations
 
+import difflib
+from typing import Any, Iterable
+
 
 class ReproError(Exception):
     """Base class: a message for the user, an optional hint, an exit code."""
@@ -92,3 +95,13 @@ class WorkerStartError(ReproError):
 
 class TrackerError(ReproError):
     """A tracker (MLflow, W&B, TensorBoard) did not take what `repro track` sent."""
+
+
+def suggest(word: Any, valid: Iterable[Any], *, n: int = 3, cutoff: float = 0.5, otherwise: str = "") -> str:
+    """"did you mean 'a' or 'b'?" for the names in `valid` closest to `word`, else `otherwise`.
+
+    `word` may be anything a YAML file holds (a bool or a number where a name was meant)."""
+    close = difflib.get_close_matches(str(word), [str(v) for v in valid], n=n, cutoff=cutoff)
+    if close:
+        return "did you mean " + " or ".join(repr(c) for c in close) + "?"
+    return otherwise

@@ -6,13 +6,12 @@ Nothing here imports torch: `repro run` with nothing to do, `repro report` and
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import PaperFolderError, UsageError
+from .errors import PaperFolderError, UsageError, suggest
 from .results import results_name
 from .yamlio import load_mapping
 
@@ -237,8 +236,8 @@ def _check_config_set(root: Path, path: str | Path, config_set: str) -> None:
         return
     if sets:
         listed = ", ".join(f"{s} ({config_dir_name(s)}/)" for s in sets)
-        close = difflib.get_close_matches(config_set, sets, n=1, cutoff=0.5)
-        hint = (f"did you mean {close[0]!r}? " if close else "") + f"config sets of {path}: {listed}; " \
+        close = suggest(config_set, sets, n=1)
+        hint = (f"{close} " if close else "") + f"config sets of {path}: {listed}; " \
             "leave out --config-set for configs/"
     else:
         hint = f"{path} has only the default set, configs/: leave out --config-set (a set is a configs-<name>/ folder)"

@@ -32,7 +32,7 @@ from typing import Any, Iterable
 from urllib.parse import urlparse
 
 from .atomic import atomic_write_json
-from .errors import UsageError
+from .errors import UsageError, suggest
 
 KINDS = ("mlflow", "wandb", "tensorboard")
 PACKAGES = {"mlflow": "mlflow", "wandb": "wandb", "tensorboard": "tensorboard"}
@@ -88,11 +88,9 @@ def resolve_trackers(paper, track: Iterable[str] = (), *, project_root: Path, no
 
 def _check_kind(kind: str, what: str, where: str | None = None) -> None:
     if kind not in KINDS:
-        import difflib
-
-        close = difflib.get_close_matches(str(kind), KINDS, n=1)
+        close = suggest(kind, KINDS, n=1, cutoff=0.6)
         raise UsageError(f"{what}: unknown tracker {kind!r}", where=where,
-                         hint=(f"did you mean {close[0]!r}? " if close else "") + "trackers: " + ", ".join(KINDS))
+                         hint=(f"{close} " if close else "") + "trackers: " + ", ".join(KINDS))
 
 
 def _with_defaults(kind: str, uri: str | None, cfg: dict, paper, root: Path) -> Tracker:
