@@ -1,10 +1,13 @@
-"""The environment a run executed in: git state, packages, Python, CUDA, GPU."""
+"""The environment a run executed in: git state, packages, Python, CUDA, GPU; and this
+machine's CPUs and GPUs as the parent sees them, without importing torch."""
 
 from __future__ import annotations
 
 import functools
 import importlib.metadata
+import os
 import platform
+import shutil
 import socket
 import subprocess
 import sys
@@ -74,3 +77,21 @@ def _static_env() -> dict[str, Any]:
         "gpu": torch.cuda.get_device_name(0) if cuda else None,
         "gpu_count": torch.cuda.device_count() if cuda else 0,
     }
+
+
+def usable_cpus() -> int:
+    """CPU cores this process may run on (taskset/cgroup affinity), not the machine's total."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def nvidia_smi(*args: str) -> str | None:
+    """nvidia-smi's output for `args`; None when it is absent, fails or hangs."""
+    if shutil.which("nvidia-smi") is None:
+        return None
+    try:
+        return subprocess.run(["nvidia-smi", *args], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None

@@ -48,15 +48,6 @@ class RunSpec:
         t = self.values.get("resources", {}).get("timeout_s")
         return float(t) if t else None
 
-    @property
-    def gpus(self) -> int:
-        """GPUs the run asks for (trainer.devices when the accelerator is a GPU)."""
-        tr = self.values.get("trainer", {})
-        if tr.get("accelerator") not in ("gpu", "cuda"):
-            return 0
-        d = tr.get("devices", 1)
-        return d if isinstance(d, int) and d > 0 else (len(d) if isinstance(d, list) else 1)
-
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -44,9 +44,6 @@ class Job:
     def done(self) -> bool:
         return self.state in JobState.DONE
 
-    def result(self) -> dict[str, Any] | None:
-        return self.summary
-
 
 class Executor(abc.ABC):
     """Runs RunSpecs somewhere; `poll` drives progress and returns jobs that changed."""

@@ -16,7 +16,6 @@ import contextlib
 import json
 import multiprocessing as mp
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from multiprocessing.connection import wait as wait_conns
 from pathlib import Path
 from typing import Any
 
+from ..envinfo import nvidia_smi, usable_cpus
 from ..errors import WorkerStartError
 from ..planner import RunSpec
 from ..results import read_summary
@@ -35,25 +35,12 @@ from .base import Executor, Job, JobState, mark_job
 from .placement import DeviceBook, gpu_mem_gb, gpu_memory_gb, gpus_needed
 
 
-def usable_cpus() -> int:
-    """CPU cores this process may run on (taskset/cgroup affinity), not the machine's total."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def visible_gpus() -> list[str]:
     """GPU indices visible to this process, found without importing torch."""
     env = os.environ.get("CUDA_VISIBLE_DEVICES")
     if env is not None:
         return [d for d in (x.strip() for x in env.split(",")) if d and d != "-1"]
-    if shutil.which("nvidia-smi") is None:
-        return []
-    try:
-        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return []
+    out = nvidia_smi("-L") or ""
     return [str(i) for i, line in enumerate(l for l in out.splitlines() if l.startswith("GPU "))]
 
 

@@ -14,22 +14,25 @@ Pure bookkeeping (no torch, no processes), so it is tested with fake device list
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..envinfo import nvidia_smi
+
+
+def devices_asked(trainer: dict[str, Any]) -> int:
+    """trainer.devices as a count (int or list); 1 by default, and for "auto" or -1: one
+    device per run is the sane default for a sweep."""
+    d = trainer.get("devices", 1)
+    if isinstance(d, list):
+        return len(d)
+    return d if isinstance(d, int) and not isinstance(d, bool) and d > 0 else 1
+
 
 def gpus_needed(values: dict[str, Any], gpu_machine: bool) -> int:
-    """Devices a run asks for: trainer.devices (int or list), 1 by default."""
+    """Devices a run asks for on this machine (0: a single CPU process)."""
     tr = values.get("trainer", {}) or {}
-    d = tr.get("devices", 1)
-    if isinstance(d, list):
-        n = len(d)
-    elif isinstance(d, int) and d > 0:
-        n = d
-    else:  # "auto", -1: one device per run is the sane default for a sweep
-        n = 1
+    n = devices_asked(tr)
     if not gpu_machine or tr.get("accelerator") == "cpu":
         return 0 if n <= 1 else n  # CPU DDP: n processes, n CPU slots
     return n
@@ -42,14 +45,8 @@ def gpu_mem_gb(values: dict[str, Any]) -> float | None:
 
 def gpu_memory_gb() -> dict[str, float]:
     """Total memory per visible GPU index, from nvidia-smi (empty when unknown)."""
-    if shutil.which("nvidia-smi") is None:
-        return {}
-    try:
-        out = subprocess.run(
-            ["nvidia-smi", "--query-gpu=index,memory.total", "--format=csv,noheader,nounits"],
-            capture_output=True, text=True, timeout=10,
-        ).stdout
-    except (OSError, subprocess.TimeoutExpired):
+    out = nvidia_smi("--query-gpu=index,memory.total", "--format=csv,noheader,nounits")
+    if out is None:
         return {}
     mem: dict[str, float] = {}
     for line in out.splitlines():

@@ -32,6 +32,7 @@ from ..errors import ReproError
 from ..planner import RunSpec
 from ..results import read_summary
 from .base import Executor, Job, JobState, mark_job
+from .placement import devices_asked
 
 
 class SlurmError(ReproError):
@@ -66,7 +67,6 @@ class SlurmOptions:
     time_min: int | None = None          # per run; default: resources.timeout_s, else 60
     gpus_per_run: int | None = None      # default: trainer.devices when the config asks for GPUs
     cpus_per_run: int | None = None
-    mem_gb: float | None = None
     account: str | None = None
     extra: list[str] = field(default_factory=list)  # raw sbatch flags: "--qos=high", "--constraint=a100"
 
@@ -154,8 +154,7 @@ class SlurmExecutor(Executor):
     def _params(self, spec: RunSpec) -> dict[str, Any]:
         o = self.options
         tr = spec.values.get("trainer", {}) or {}
-        d = tr.get("devices", 1)
-        ndev = d if isinstance(d, int) and d > 0 else (len(d) if isinstance(d, list) else 1)
+        ndev = devices_asked(tr)
         if tr.get("accelerator") == "cpu":
             n = 0
         elif o.gpus_per_run is not None:
@@ -172,8 +171,6 @@ class SlurmExecutor(Executor):
             p["partition"] = o.partition
         if o.account:
             p["account"] = o.account
-        if o.mem_gb:
-            p["mem"] = f"{int(o.mem_gb * 1024)}M"
         extra: dict[str, Any] = {}
         for flag in o.extra:
             key, _, value = flag.lstrip("-").partition("=")

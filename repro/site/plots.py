@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from ..atomic import atomic_write_bytes
+from ..envinfo import usable_cpus
 
 # Bump when the drawing code changes, so every plot is redrawn once.
 PLOT_VERSION = "6"
@@ -83,7 +83,7 @@ class Drawer:
     """
 
     def __init__(self, jobs: int | None = None) -> None:
-        self.jobs = jobs or _cpus()
+        self.jobs = jobs or usable_cpus()
         self.pool: Any = None
         self.pending: list[Any] = []
         self.local: list[PlotTask] = []
@@ -117,20 +117,6 @@ class Drawer:
                 self.pool.join()
                 self.pool = None
         return self.count
-
-
-def draw_tasks(tasks: list[PlotTask], jobs: int | None = None) -> int:
-    """Draw the tasks whose inputs changed (in `jobs` processes); returns how many were drawn."""
-    d = Drawer(jobs)
-    d.submit(tasks)
-    return d.finish()
-
-
-def _cpus() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def _can_fork() -> bool:
