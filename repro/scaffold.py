@@ -21,6 +21,7 @@ import yaml
 
 from .atomic import atomic_write_text
 from .errors import PaperFolderError
+from .names import slug
 from .templating import jinja_env
 
 # What the toy model logs (model.py.j2), with the direction that is better.
@@ -119,11 +120,6 @@ def _env():
 
 # -- claims and configs --------------------------------------------------------------------
 
-def slug(name: str, fallback: str = "x") -> str:
-    s = re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-")
-    return s[:60].strip("-") or fallback
-
-
 def toy_settings(settings: dict[str, Any]) -> dict[str, Any]:
     """The paper settings the toy model can take as they are ({'P_drop': 0.0} -> {'dropout': 0.0})."""
     out: dict[str, Any] = {}
@@ -147,7 +143,7 @@ def plan_ablations(ablations: dict[str, dict[str, Any]]) -> tuple[dict[str, dict
     planned: dict[str, dict[str, Any]] = {}
     renames: dict[str, str] = {}
     for old, spec in (ablations or {}).items():
-        base = slug(old, "ablation")
+        base = slug(old, limit=60, fallback="ablation")
         if base in RESERVED:
             base += "-ablation"
         name, i = base, 2
@@ -169,7 +165,7 @@ def prepare_claims(claims: list[dict[str, Any]], configs: set[str], metrics: set
         if not isinstance(raw, dict):
             continue
         c = dict(raw)
-        cid, n = slug(c.get("id") or f"claim-{i + 1}", f"claim-{i + 1}"), 2
+        cid, n = slug(c.get("id") or f"claim-{i + 1}", limit=60, fallback=f"claim-{i + 1}"), 2
         base_id = cid
         while cid in seen:
             cid, n = f"{base_id}-{n}", n + 1

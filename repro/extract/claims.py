@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..names import slug
 from .tables import Cell, Table
 
 _BASE_LABELS = {"base", "baseline", "default", "full", "full model", "ours", "reference"}
@@ -148,12 +149,6 @@ def _describe(label: str, reference: str | None) -> dict:
         return {"changes": f"{reference} -> {label}" if reference else label}
     kind, what = ch
     return {{"remove": "removes", "add": "adds", "only": "keeps only"}[kind]: what}
-
-
-def slug(text: str, sep: str = "-") -> str:
-    s = text.lower().replace("×", "x").replace("·", "")
-    s = re.sub(r"[^a-z0-9.]+", sep, s).replace(".", sep)
-    return re.sub(re.escape(sep) + "+", sep, s).strip(sep)
 
 
 def _compact(text: str) -> str:

@@ -320,8 +320,9 @@ def _hours(h: float | None) -> str:
     return f"{h:.2f} h"
 
 
-def _slug(name: str) -> str:
-    """A file-name-safe stem for a metric or config name (hash suffix keeps it unique)."""
+def _unique_stem(name: str) -> str:
+    """A file-name-safe stem for a metric or config name: not a slug (it keeps case), and the
+    hash suffix keeps names apart that a slug would merge."""
     base = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.")[:40] or "x"
     return f"{base}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
@@ -664,7 +665,7 @@ def _plot_tasks(page: PaperPage, out_dir: Path, j, results, claims: list[dict[st
         if c["kind"] == "value":
             v = j.verdict(c["id"])
             claimed, tol = v.claimed, getattr(v, "tolerance", None)
-        name = f"claim-{_slug(m + '|' + '|'.join(cfgs) + '|' + str(claimed) + '|' + str(tol))}"
+        name = f"claim-{_unique_stem(m + '|' + '|'.join(cfgs) + '|' + str(claimed) + '|' + str(tol))}"
         if name not in drawn:
             files, points = [], []
             for cfg in cfgs:
