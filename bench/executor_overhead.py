@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from tinypaper import make_tiny_paper  # noqa: E402
+from helpers.tinypaper import make_tiny_paper  # noqa: E402
 
 from repro.executors.local import LocalExecutor, make_slots  # noqa: E402
 from repro.paper import load_paper  # noqa: E402

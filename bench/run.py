@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 FIXTURES = REPO.parent / "shared" / "fixtures"
 
-from tinypaper import make_tiny_paper  # noqa: E402
+from helpers.tinypaper import make_tiny_paper  # noqa: E402
 
 PY = sys.executable
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from site_synth import make_many, make_results  # noqa: E402
+from helpers.site_synth import make_many, make_results  # noqa: E402
 
 
 def _cpu() -> float:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_repro
+from helpers.cli import run_repro
 from repro.archive import extract_source
 from repro.arxiv_ids import ArxivId, parse_arxiv_id
 from repro.claims import load_claims
@@ -28,7 +28,7 @@ from repro.fetch import Fetcher
 from repro.paper import load_paper
 from repro.pdftext import pdf_pages
 from repro.yamlio import load_mapping
-from tinypaper import make_tiny_paper
+from helpers.tinypaper import make_tiny_paper
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 PID = "0000.00001"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from test_verdicts import make_paper, write_run
+from helpers.results_data import make_paper, write_run
 
 CLAIMS = """\
 - id: wide-open

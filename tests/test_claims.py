@@ -6,7 +6,7 @@ import pytest
 
 from repro.claims import load_claims
 from repro.errors import ClaimsError, YamlError
-from test_verdicts import make_paper
+from helpers.results_data import make_paper
 
 GOOD = """\
 - id: fits

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from conftest import run_repro
+from helpers.cli import run_repro
 
 LIGHT_MODULES = [
     "repro.cli", "repro.commands.run", "repro.commands.report", "repro.commands.site",

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_repro
-from site_synth import make_paper, make_results
-from test_site import check_site
-from tinypaper import make_tiny_paper
+from helpers.cli import run_repro
+from helpers.site_synth import make_paper, make_results
+from helpers.site_checks import check_site
+from helpers.tinypaper import make_tiny_paper
 
 from repro.errors import UsageError
 from repro.paper import config_sets, load_paper

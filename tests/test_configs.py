@@ -6,7 +6,7 @@ from repro.configs import deep_merge, resolve_configs
 from repro.errors import ConfigError, PaperFolderError, YamlError
 from repro.paper import load_paper
 from repro.signatures import trainer_signature
-from tinypaper import make_tiny_paper
+from helpers.tinypaper import make_tiny_paper
 
 
 def test_deep_merge_overrides_leaves_and_keeps_siblings():

@@ -8,7 +8,7 @@ import pytest
 from repro.executors.local import LocalExecutor, make_slots
 from repro.paper import load_paper
 from repro.planner import plan
-from tinypaper import make_tiny_paper
+from helpers.tinypaper import make_tiny_paper
 
 pytestmark = pytest.mark.slow
 

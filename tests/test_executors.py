@@ -12,7 +12,7 @@ from repro.executors.local import LocalExecutor, make_slots, visible_gpus
 from repro.executors.placement import DeviceBook, gpu_mem_gb, gpus_needed
 from repro.paper import load_paper
 from repro.planner import plan
-from tinypaper import make_tiny_paper
+from helpers.tinypaper import make_tiny_paper
 
 
 def test_gpus_needed_reads_trainer_devices():

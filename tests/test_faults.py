@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_repro
+from helpers.cli import run_repro
 from repro import atomic
 from repro.atomic import atomic_write_json, atomic_write_text
 from repro.errors import LockError
@@ -27,7 +27,7 @@ from repro.lock import paper_lock
 from repro.paper import load_paper
 from repro.planner import CACHED, TODO, plan
 from repro.results import load_results, metrics_problem, read_metrics, read_summary
-from tinypaper import make_tiny_paper
+from helpers.tinypaper import make_tiny_paper
 
 PID = "0000.00001"
 

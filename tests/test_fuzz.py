@@ -21,7 +21,7 @@ from repro.extract.tables import Table
 from repro.paper import load_paper
 from repro.results import metrics_problem, read_metrics, read_summary
 from repro.yamlio import load_mapping
-from tinypaper import make_tiny_paper
+from helpers.tinypaper import make_tiny_paper
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                        HealthCheck.too_slow])

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_repro
+from helpers.cli import run_repro
 from repro.paper import load_paper
 from repro.planner import TODO, CACHED, plan
-from tinypaper import make_tiny_paper
+from helpers.tinypaper import make_tiny_paper
 
 PID = "0000.00001"
 
@@ -185,7 +185,7 @@ def test_report_verdicts_and_site_count_only_runs_of_the_current_config(tmp_path
 
 # -- 8: the site never follows a link out of results/ ----------------------------------------
 def test_site_copies_only_regular_files_inside_the_results_folder(tmp_path):
-    from site_synth import make_paper, make_results
+    from helpers.site_synth import make_paper, make_results
 
     from repro.site.build import build_site
 
@@ -418,7 +418,7 @@ def test_lock_that_is_a_folder(tmp_path):
 
 
 def test_metrics_file_that_is_a_folder_stops_the_site_with_a_hint(tmp_path):
-    from site_synth import make_paper, make_results
+    from helpers.site_synth import make_paper, make_results
 
     make_paper(tmp_path, "2001.00001", configs=("baseline", "method"))
     make_results(tmp_path, "2001.00001", configs=("baseline", "method"), seeds=(0, 1))

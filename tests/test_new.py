@@ -19,7 +19,7 @@ from repro.configs import resolve_configs
 from repro.paper import load_paper
 from repro.pdftext import read_text_file
 from repro.scaffold import ScaffoldData, prepare_claims, toy_settings, write_scaffold
-from test_fetch import ArxivServer, recorded_answers
+from helpers.arxiv_server import ArxivServer, recorded_answers
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO.parent / "shared" / "fixtures"

@@ -114,6 +114,7 @@ def test_dropout_only_in_training_and_max_norm_clips(mods):
         model_mod.DropoutMLP(p_hidden=1.0)
 
 
+@pytest.mark.slow  # trains
 def test_trains_two_epochs_and_logs_paper_metrics(mods):
     import lightning as L
 

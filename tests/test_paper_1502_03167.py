@@ -89,6 +89,7 @@ def test_bn_network_shape(mods):
         model_mod.BatchNormMLP(activation="gelu")
 
 
+@pytest.mark.slow  # trains
 def test_trains_two_epochs_and_logs_paper_metrics(mods):
     import lightning as L
 
@@ -110,6 +111,7 @@ def test_trains_two_epochs_and_logs_paper_metrics(mods):
     assert 0 < float(logged["steps_to_target"]) <= trainer.global_step
 
 
+@pytest.mark.slow  # trains
 def test_steps_to_target_counts_never_as_slowest(mods):
     import lightning as L
 

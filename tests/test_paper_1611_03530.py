@@ -140,6 +140,7 @@ def test_bad_corruption_is_refused(data_mod) -> None:
         data_mod.CorruptedDigits(corruption="random_label")
 
 
+@pytest.mark.slow  # trains
 @pytest.mark.parametrize("arch", ["mlp", "cnn"])
 def test_model_trains_two_epochs_and_logs_the_metrics(model_mod, data_mod, arch: str) -> None:
     import lightning as L

@@ -7,11 +7,11 @@ import sys
 
 import pytest
 
-from conftest import run_repro
+from helpers.cli import run_repro
 from repro.report import ReportTemplateError, cell, demote_headings, render_report
 from repro.results import load_results
 from repro.verdicts import judge_paper
-from test_verdicts import make_paper, write_group, write_run
+from helpers.results_data import make_paper, write_group, write_run
 
 CLAIMS = """\
 - id: method-acc

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_repro
+from helpers.cli import run_repro
+from helpers.processes import _kill_when
 from repro.paper import load_paper
 from repro.planner import CACHED, RESUME, TODO, plan
 from repro.results import load_results
-from tinypaper import make_tiny_paper
+from helpers.tinypaper import make_tiny_paper
 
 pytestmark = pytest.mark.slow
 
@@ -132,16 +133,6 @@ def test_run_past_its_time_limit_is_stopped_and_marked_timeout(tmp_path):
     assert s["hang/seed-0"]["status"] == "timeout"
     assert s["baseline/seed-0"]["status"] == "finished" and s["method/seed-0"]["status"] == "finished"
     assert time.monotonic() - t0 < 120
-
-
-def _kill_when(proc: subprocess.Popen, cond, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "condition never met"
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
 
 
 def test_kill_9_then_rerun_resumes_and_matches_an_uninterrupted_sweep(tmp_path):

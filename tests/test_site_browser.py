@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from browser import find_chromium
-from conftest import REPO
-from site_synth import HOSTILE, make_paper, make_results
+from helpers.browser import find_chromium
+from helpers.cli import REPO
+from helpers.site_synth import HOSTILE, make_paper, make_results
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 WIDTHS = (1400, 400)
@@ -32,7 +32,7 @@ def chromium():
     if find_chromium() is None:
         pytest.skip("chromium is not installed (CI installs Debian's `chromium`)")
     pytest.importorskip("websocket", reason="websocket-client is needed to drive Chromium")
-    from browser import Chromium
+    from helpers.browser import Chromium
 
     with Chromium() as b:
         yield b

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from slurm_cluster import SlurmCluster, slurm_available
-from tinypaper import make_tiny_paper
+from helpers.slurm_cluster import SlurmCluster, slurm_available
+from helpers.tinypaper import make_tiny_paper
 
 pytestmark = [
     pytest.mark.slow,

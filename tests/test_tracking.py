@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_repro
-from tinypaper import make_tiny_paper
+from helpers.cli import REPO, run_repro
+from helpers.tinypaper import make_tiny_paper
 
 PID = "0000.00001"
 CLAIMS = textwrap.dedent("""\
@@ -254,7 +254,7 @@ def test_refused_tracker_loses_no_run_and_replay_sends_them(tmp_path):
 def test_wandb_offline_and_tensorboard_files_read_back(tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    from wandb_files import read_run
+    from helpers.wandb_files import read_run
 
     folder = tiny(tmp_path, seeds=(0,))
     env = {"WANDB_MODE": "offline", "WANDB_API_KEY": ""}
@@ -331,7 +331,7 @@ def test_readme_library_example_runs_and_returns_typed_records(tmp_path):
 def test_killed_run_resumes_into_the_same_mlflow_run(tmp_path):
     from mlflow.tracking import MlflowClient
 
-    from test_run import _kill_when
+    from helpers.processes import _kill_when
 
     make_tiny_paper(tmp_path, seeds=(0,), epochs=8, ablations={"slow": "model:\n  step_sleep: 0.1\n"})
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"

@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-from conftest import run_repro
+from helpers.cli import run_repro
 from repro.stats import look_levels
-from tinypaper import make_tiny_paper
+from helpers.tinypaper import make_tiny_paper
 
 pytestmark = pytest.mark.slow
 
