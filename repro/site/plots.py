@@ -22,6 +22,7 @@ from typing import Any
 
 from ..atomic import atomic_write_bytes
 from ..envinfo import usable_cpus
+from ..numfmt import clip
 
 # Bump when the drawing code changes, so every plot is redrawn once.
 PLOT_VERSION = "6"
@@ -229,8 +230,8 @@ class _Canvas:
             if not xs:
                 continue
             color = PALETTE[i % len(PALETTE)]
-            lo = [_clip(v, rng) for v in lo]
-            hi = [_clip(v, rng) for v in hi]
+            lo = [clip(v, rng) for v in lo]
+            hi = [clip(v, rng) for v in hi]
             ax.plot(xs, mean, color=color, lw=1.8)
             if len(xs) > 1 and any(a != b for a, b in zip(lo, hi)):
                 ax.fill(xs + xs[::-1], hi + lo[::-1], color=color, alpha=0.15, lw=0)
@@ -264,15 +265,6 @@ class _Canvas:
         if rng[0] is not None or rng[1] is not None:
             lo_, hi_ = ax.get_ylim()
             ax.set_ylim(max(lo_, rng[0]) if rng[0] is not None else lo_, min(hi_, rng[1]) if rng[1] is not None else hi_)
-
-
-def _clip(v: float, rng: tuple) -> float:
-    lo, hi = rng
-    if lo is not None and v < lo:
-        return lo
-    if hi is not None and v > hi:
-        return hi
-    return v
 
 
 def _spread_labels(ends: list[list[Any]], ax: Any) -> None:
