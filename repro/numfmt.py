@@ -1,4 +1,4 @@
-"""One number formatter for everything a reader sees (the site; the report may share it).
+"""One number formatter for everything a reader sees: the site, the report and the verdicts' reasons.
 
 Rules, so that one row never mixes styles:
 
@@ -107,10 +107,15 @@ def pval(p: Any) -> str:
     return f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
 
 
+def p_rel(p: Any) -> str:
+    """'= 0.004' or '< 0.001', to follow 'p ' in a sentence ("Holm p < 0.001")."""
+    s = pval(p)
+    return s if s.startswith("<") else f"= {s}"
+
+
 def p_is(p: Any) -> str:
     """'p = 0.004' or 'p < 0.001'."""
-    s = pval(p)
-    return f"p {s}" if s.startswith("<") else f"p = {s}"
+    return f"p {p_rel(p)}"
 
 
 def percent(x: Any, sig: int = 3) -> str:

@@ -15,11 +15,11 @@ ClaimVerdict and `stat(config, metric)` a Describe, for per-paper discussion tex
 from __future__ import annotations
 
 import json
-import math
 import re
 from pathlib import Path
 from typing import Any
 
+from . import numfmt
 from .atomic import atomic_write_text
 from .errors import ReproError
 from .results import paper_results_dir
@@ -40,40 +40,18 @@ class ReportTemplateError(ReproError):
 
 
 # -- formatting ----------------------------------------------------------------------------
+# Numbers are written by repro/numfmt.py, as on the site; these names are the templates' filters.
+# The report is markdown, read as plain text as often as rendered: an ASCII minus sign.
 def num(x: Any, digits: int = 4) -> str:
-    if x is None:
-        return "—"
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        return str(x)
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "∞" if x > 0 else "-∞"
-    if x == 0:
-        return "0"
-    if 1e-3 <= abs(x) < 1e6:
-        return f"{x:.{digits}g}"
-    return f"{x:.{max(digits - 1, 1)}e}"
+    return numfmt.fmt(x, digits).replace("−", "-")
 
 
 def signed(x: Any) -> str:
-    s = num(x)
-    return f"+{s}" if isinstance(x, (int, float)) and x > 0 else s
+    return numfmt.signed(x, 4).replace("−", "-")
 
 
-def pval(p: float | None) -> str:
-    if p is None:
-        return "—"
-    if p < 0.001:
-        return "<0.001"
-    return f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
-
-
-def p_is(p: float | None) -> str:
-    """'= 0.004' or '< 0.001', to follow 'p '."""
-    if p is None:
-        return "= —"
-    return "< 0.001" if p < 0.001 else f"= {pval(p)}"
+pval = numfmt.pval
+p_is = numfmt.p_rel  # '= 0.004' or '< 0.001', to follow 'p '
 
 
 def pct(x: float | None) -> str:

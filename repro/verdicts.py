@@ -100,6 +100,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .claims import load_claims, metric_range
+from .numfmt import fmt, p_rel
 from .stats import (Describe, WelchResult, describe, holm, mde, seeds_for_effect, smallest_n, t_quantile, welch,
                     welch_df)
 
@@ -202,18 +203,12 @@ class PaperJudgement:
 
 # -- formatting helpers for reasons --------------------------------------------------------
 def _g(x: float | None) -> str:
-    if x is None:
-        return "n/a"
-    if x == 0 or (1e-3 <= abs(x) < 1e5):
-        return f"{x:.4g}"
-    return f"{x:.3g}"
+    return "n/a" if x is None else fmt(x, 4)
 
 
 def _p(p: float | None) -> str:
-    """'= 0.0123' or '< 0.001', to follow 'p '."""
-    if p is None:
-        return "= n/a"
-    return "< 0.001" if p < 0.001 else f"= {p:.3g}"
+    """'= 0.012' or '< 0.001', to follow 'p ' (as the report and the site write it)."""
+    return "= n/a" if p is None else p_rel(p)
 
 
 def _seeds(d: Describe) -> str:
