@@ -302,7 +302,8 @@ def test_shipped_papers(tmp_path: Path) -> None:
         pytest.skip("no shipped paper has a paper.yaml yet")
     index = build_site(REPO / "papers", REPO / "results", tmp_path / "site", jobs=1)
     counts = check_site(tmp_path / "site")
-    assert counts["pages"] == len(find_papers(REPO / "papers")) + 2  # + index and verdicts.html
+    sets = [d for d in (REPO / "results").iterdir() if d.is_dir() and "@" in d.name]  # config-set pages
+    assert counts["pages"] == len(find_papers(REPO / "papers")) + len(sets) + 2  # + index and verdicts.html
     for p in find_papers(REPO / "papers"):
         assert f"papers/{p.name}/index.html" in index.read_text()
     # The site is self-contained: nothing in it points back into the repository.
