@@ -238,3 +238,40 @@ def test_pdf_parse_bench_pages_without_captions():
         s = bench.score_bench_page(gt, bench.Output(claims_from_tables(tables), [], [], 0.0, 0))
         total, found = total + s.cells, found + s.labelled
     assert found >= 0.7 * total, (found, total)
+
+
+def _raw_pdf(path: Path, content: bytes) -> Path:
+    """A one-page PDF with a hand-written content stream (Helvetica as /F1): for text-state
+    details matplotlib never writes."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    w = PdfWriter()
+    page = w.add_blank_page(612, 792)
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica")})
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): w._add_object(font)})})
+    stream = DecodedStreamObject()
+    stream.set_data(content)
+    page[NameObject("/Contents")] = w._add_object(stream)
+    with open(path, "wb") as f:
+        w.write(f)
+    return path
+
+
+def test_strings_in_consecutive_tj_arrays_advance_the_position(tmp_path):
+    # pdfTeX writes a cited label as several TJ arrays with no Td between; each must start where
+    # the previous string ended, or every cell after the citation drifts into the column before
+    ops = [b"BT /F1 10 Tf 100 700 Td [(Table 1: Results with cited baselines.)] TJ ET",
+           b"BT /F1 10 Tf 100 680 Td (Method) Tj 200 0 Td (A) Tj 60 0 Td (B) Tj ET"]
+    y = 664
+    # the number after ")" is kerned to x = 300, under "A" (Helvetica widths: label ends at `end`)
+    for name, cite, a, b, end in [("Baseline", "Smith", "81.2", "77.5", 198.2), ("Ours", "Lee", "85.1", "80.3", 172.0)]:
+        ops.append(f"BT /F1 10 Tf 100 {y} Td [({name})] TJ [( \\()] TJ [({cite} et al.)] TJ "
+                   f"[(\\)) {-(300 - end) * 100:.0f} ({a}) -4054 ({b})] TJ ET".encode())
+        y -= 14
+    (t,) = tables_from_pdf(str(_raw_pdf(tmp_path / "tj.pdf", b"\n".join(ops))))
+    assert t.columns == ["A", "B"]
+    rows = {label.replace(" ", ""): [c.value for c in cells] for label, cells in t.rows}
+    assert rows == {"Baseline(Smithetal.)": [81.2, 77.5], "Ours(Leeetal.)": [85.1, 80.3]}

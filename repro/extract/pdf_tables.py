@@ -134,7 +134,7 @@ def _runs_layout(page, reader) -> list[Run]:
     contents = page.get("/Contents")
     if contents is None:
         return []
-    state = TextStateManager()
+    state = _advancing_state(TextStateManager)()
     tjs: list = []
 
     def walk(ops, fonts: dict, resources, depth: int) -> None:
@@ -181,6 +181,40 @@ def _runs_layout(page, reader) -> list[Run]:
         runs.extend(_split_run(Run(t.tx, t.displaced_tx, t.ty, abs(t.font_height) or 10.0, text, bold),
                                getattr(t, "word_tx", None)))
     return runs
+
+
+def _advancing_state(base):
+    """pypdf's layout-mode state with the text position advanced past every shown string.
+
+    pypdf moves the position only for the numbers inside a TJ array, so a string that ends a
+    TJ (or a Tj) leaves it where the string began: the next TJ, with no Td between (pdfTeX
+    writes citations and links that way), is placed on top of it and every cell after it on
+    the line drifts left into the previous column."""
+
+    class Advancing(base):
+        _pending = 0.0   # width of the last string already advanced past (a TJ number re-adds it)
+
+        def text_state_params(self, value=""):
+            params = super().text_state_params(value)
+            if value:
+                width = params.displacement_matrix()[4]
+                self.add_trm([1.0, 0.0, 0.0, 1.0, width, 0.0])
+                self._pending = width
+            else:
+                self._pending = 0.0  # a TJ array starting: its numbers move from here
+            return params
+
+        def add_trm(self, operands):
+            if self._pending and len(operands) == 6:
+                operands = [*operands[:4], operands[4] - self._pending, operands[5]]
+                self._pending = 0.0
+            return super().add_trm(operands)
+
+        def reset_trm(self):
+            self._pending = 0.0
+            return super().reset_trm()
+
+    return Advancing
 
 
 def _split_run(r: Run, advance=None) -> list[Run]:
