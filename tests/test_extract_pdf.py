@@ -275,3 +275,42 @@ def test_strings_in_consecutive_tj_arrays_advance_the_position(tmp_path):
     assert t.columns == ["A", "B"]
     rows = {label.replace(" ", ""): [c.value for c in cells] for label, cells in t.rows}
     assert rows == {"Baseline(Smithetal.)": [81.2, 77.5], "Ours(Leeetal.)": [85.1, 80.3]}
+
+
+def _tj(x: float, y: float, s: str, size: float = 8.5) -> bytes:
+    return f"BT /F1 {size} Tf {x} {y} Td ({s}) Tj ET".encode()
+
+
+def test_wrapped_group_label_glued_cells_and_a_caption_beside_the_other_column(tmp_path):
+    # a two-column page; in the left column a table whose outer label "Last Letter Concat." is
+    # printed over its two rows, glued (gap under half an em) to the inner label "OOD: 3"; two
+    # header names glued the same way; the caption's lines share baselines with right-column prose
+    ops = [_tj(320, 740 - 11 * i, " ".join(FILLER[(i * 3 + k) % len(FILLER)] for k in range(7)), 10)
+           for i in range(40)]
+    ops += [_tj(60, 740 - 11 * i, " ".join(FILLER[(i * 5 + k) % len(FILLER)] for k in range(7)), 10)
+            for i in range(3)]
+    ops += [_tj(140, 700, "Baseline"), _tj(177, 700, "CoT Finetuned")]
+    ops += [_tj(60, 680, "Last Letter"), _tj(103, 680, "OOD: 3"), _tj(145, 680, "0.00"), _tj(195, 680, "0.00")]
+    ops += [_tj(65, 668, "Concat."), _tj(103, 668, "OOD: 4"), _tj(145, 668, "0.00"), _tj(195, 668, "0.00")]
+    ops += [_tj(103, 656, "OOD: 3"), _tj(145, 656, "13.10"), _tj(195, 656, "86.70"), _tj(65, 650, "Coinflip")]
+    ops += [_tj(103, 644, "OOD: 4"), _tj(145, 644, "73.80"), _tj(195, 644, "70.50")]
+    ops += [_tj(60, 619, "Table 2: Accuracy with different", 10), _tj(60, 608, "amounts of training data.", 10)]
+    ops += [_tj(60, 586 - 11 * i, " ".join(FILLER[(i * 5 + k) % len(FILLER)] for k in range(7)), 10)
+            for i in range(8)]
+    (t,) = tables_from_pdf(str(_raw_pdf(tmp_path / "wrap.pdf", b"\n".join(ops))))
+    assert t.caption == "Table 2: Accuracy with different amounts of training data."
+    assert t.columns == ["Baseline", "CoT Finetuned"]
+    rows = {label: [c.value for c in cells] for label, cells in t.rows}
+    assert rows == {"Last Letter Concat. / OOD: 3": [0.0, 0.0], "Last Letter Concat. / OOD: 4": [0.0, 0.0],
+                    "Coinflip / OOD: 3": [13.1, 86.7], "Coinflip / OOD: 4": [73.8, 70.5]}
+
+
+def test_a_label_starting_with_a_number_is_still_a_label(tmp_path):
+    items = [(60, 740, "Table 4: Accuracy for different amounts of data.")]
+    items += _grid([60, 200, 260], 720, [["Data used", "Acc.", "F1"], ["4% (213 examples)", "6.29", "12.28"],
+                                         ["20% (1067 examples)", "11.22", "20.47"],
+                                         ["100% (5337 examples)", "21.99", "38.21"]])
+    items += _prose(60, 650, 10, words=14)
+    t = _by_number(tables_from_pdf(str(_page_pdf(tmp_path / "p.pdf", items))))["4"]
+    assert t.columns == ["Acc.", "F1"]
+    assert list(dict(t.rows)) == ["4% (213 examples)", "20% (1067 examples)", "100% (5337 examples)"]

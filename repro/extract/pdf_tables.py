@@ -368,6 +368,7 @@ class _Cell:
     x1: float
     text: str
     bold: bool
+    words: list = field(default_factory=list)   # the words it was glued from
 
 
 def _cells(line: Line, vrules: list[float]) -> list[_Cell]:
@@ -378,11 +379,12 @@ def _cells(line: Line, vrules: list[float]) -> list[_Cell]:
     for w in line.words:
         split = prev is None or (w.x0 - prev.x1) > 0.55 * line.size or any(prev.x1 <= v <= w.x0 for v in vrules)
         if split:
-            out.append(_Cell(w.x0, w.x1, w.text, w.bold))
+            out.append(_Cell(w.x0, w.x1, w.text, w.bold, [w]))
             bold_votes.append([w.bold])
         else:
             out[-1].x1 = w.x1
             out[-1].text += " " + w.text
+            out[-1].words.append(w)
             bold_votes[-1].append(w.bold)
         prev = w
     for c, votes in zip(out, bold_votes):
@@ -442,6 +444,54 @@ def _columns(body: list[list[_Cell]]) -> list[tuple[float, float]]:
         else:
             merged.append(c)
     return merged
+
+
+def _split_at_columns(cell: _Cell, cols: list[tuple[float, float]]) -> list[_Cell]:
+    """A cell glued from words of two columns (a label whose gap to the next column is under half
+    an em) is cut where a word gap falls on the gap between two columns."""
+    if len(cell.words) < 2:
+        return [cell]
+    out: list[_Cell] = []
+    start = 0
+    for j in range(1, len(cell.words)):
+        a, b = cell.words[j - 1], cell.words[j]
+        if any(a.x1 <= cols[k + 1][0] + 1 and b.x0 >= cols[k][1] - 1 and a.x1 < cols[k + 1][0] + 1 <= b.x1
+               and (a.x0 + a.x1) / 2 < cols[k][1] and (b.x0 + b.x1) / 2 > cols[k + 1][0]
+               for k in range(len(cols) - 1)):
+            out.append(_cell_of(cell.words[start:j]))
+            start = j
+    if not out:
+        return [cell]
+    return out + [_cell_of(cell.words[start:])]
+
+
+def _split_header_at_gaps(cell: _Cell, cols: list[tuple[float, float]], data_start: int) -> list[_Cell]:
+    """Header names of neighbouring data columns glued into one cell ("Baseline CoT Finetuned"
+    over two columns) are cut at the word gap nearest the middle of each gap between the columns."""
+    if len(cell.words) < 2:
+        return [cell]
+    def gap(j: int) -> float:
+        return cell.words[j].x0 - cell.words[j - 1].x1
+
+    # a cut needs a gap wider than a word space: a group name ("Time (secs)") keeps its spaces
+    spaces = sorted(gap(j) for j in range(1, len(cell.words)))
+    wide = max(0.35 * cell.words[0].size, 1.5 * spaces[0] if len(spaces) > 1 else 0.0)
+    cuts = []
+    for k in range(max(data_start - 1, 0), len(cols) - 1):
+        lo, hi = cols[k][1], cols[k + 1][0]
+        mid = (lo + hi) / 2
+        gaps = [j for j in range(1, len(cell.words))
+                if cell.words[j - 1].x1 >= lo - 1 and cell.words[j].x0 <= hi + 1 and gap(j) >= wide]
+        if gaps and cell.words[0].x0 < lo and cell.words[-1].x1 > hi:
+            cuts.append(min(gaps, key=lambda j: abs((cell.words[j - 1].x1 + cell.words[j].x0) / 2 - mid)))
+    if not cuts:
+        return [cell]
+    cuts = sorted(set(cuts))
+    return [_cell_of(cell.words[a:b]) for a, b in zip([0] + cuts, cuts + [len(cell.words)])]
+
+
+def _cell_of(words: list) -> _Cell:
+    return _Cell(words[0].x0, words[-1].x1, " ".join(w.text for w in words), all(w.bold for w in words), words)
 
 
 def _col_of(cell: _Cell, cols: list[tuple[float, float]]) -> int:
@@ -519,6 +569,8 @@ def _build(number: str, caption: str, page_no: int, lines: list[Line], rules: li
     grid: list[list[_Cell | None]] = []
     for row in body:
         g: list[_Cell | None] = [None] * len(cols)
+        if _n_numeric(row) >= 1:
+            row = [part for c in row for part in _split_at_columns(c, cols)]
         for c in row:
             k = _col_of(c, cols)
             if g[k] is None:
@@ -529,6 +581,7 @@ def _build(number: str, caption: str, page_no: int, lines: list[Line], rules: li
                 g[k].bold = g[k].bold and c.bold
         grid.append(g)
     n_label = _label_columns(grid)
+    head = [[part for c in row for part in _split_header_at_gaps(c, cols, n_label)] for row in head]
     has_label = n_label > 0
     data_start = n_label
     # header names: stacked lines; a header cell over several columns is a group (" / ")
@@ -556,6 +609,10 @@ def _build(number: str, caption: str, page_no: int, lines: list[Line], rules: li
         vals = [clean_label(g[k].text) if g[k] is not None else "" for g in grid]
         per_col.append(_fill_sparse(vals, label_only, bands, len(full) > 1, body_lines,
                                     last=(k == n_label - 1)))
+    if n_label >= 2:
+        data_rows = [i for i in range(len(grid)) if not label_only[i]]
+        for k in range(n_label - 1):
+            _join_wrapped_group_labels(per_col[k], per_col[n_label - 1], data_rows)
     out_rows: list[tuple[str, list[Cell | None]]] = []
     for i, g in enumerate(grid):
         if label_only[i]:
@@ -578,8 +635,10 @@ _PLACEHOLDER = re.compile(r"^(?:[-–—−]+|n/?a|N/?A|×|✗|✓|-)$")
 def _texty(text: str) -> bool:
     """Words, not a number and not an empty-cell mark ("-", "N/A")."""
     t = text.strip()
-    return (not _PLACEHOLDER.match(t) and parse_number(t)[0] is None
-            and parse_number(t.split(" ")[0])[0] is None)
+    if _PLACEHOLDER.match(t) or parse_number(t)[0] is not None:
+        return False
+    # "81.2 (±0.4" split oddly is a number; "4% (213 examples)" has words after it: a label
+    return parse_number(t.split(" ")[0])[0] is None or _n_words(t) >= 1
 
 
 def _label_columns(grid: list[list[_Cell | None]]) -> int:
@@ -615,6 +674,30 @@ def _fill_sparse(vals: list[str], label_only: list[bool], bands: list[int], rule
         elif not last:  # an outer label column: the label above still holds (\multirow)
             out[i] = next((out[j] for j in range(i - 1, -1, -1) if out[j]), "")
     return out
+
+
+def _join_wrapped_group_labels(outer: list[str], inner: list[str], rows: list[int]) -> None:
+    """An outer label printed on two lines beside the two rows it spans ("Last Letter" over
+    "Concat.") reads as two labels. When the inner labels repeat with a period p (OOD: 3, OOD: 4,
+    OOD: 3, OOD: 4), every p rows are one group: a group whose outer cells differ is one label
+    wrapped over lines, joined with a space. Only when another group shows the shape, one outer
+    label over all its rows, and no outer text recurs in two groups."""
+    vals_in = [inner[i] for i in rows]
+    n = len(rows)
+    for p in range(2, n // 2 + 1):
+        if n % p or any(vals_in[i] != vals_in[i + p] for i in range(n - p)) or len(set(vals_in[:p])) < p:
+            continue
+        groups = [rows[a:a + p] for a in range(0, n, p)]
+        texts = [list(dict.fromkeys(outer[i] for i in g)) for g in groups]
+        if any("" in t for t in texts) or not any(len(t) == 1 for t in texts) or all(len(t) == 1 for t in texts):
+            return
+        flat = [x for t in texts for x in t]
+        if len(flat) != len(set(flat)):
+            return
+        for g, t in zip(groups, texts):
+            for i in g:
+                outer[i] = " ".join(t)
+        return
 
 
 def _nearest_group_label(i: int, labels: list[str], label_only: list[bool], lines: list[Line]) -> str:
@@ -661,13 +744,20 @@ def _caption_text(lines: list[Line], i: int) -> tuple[str, int]:
     text = lines[i].text
     j = i
     while j + 1 < len(lines):
-        nxt = lines[j + 1]
+        k = j + 1
+        # the other column's half of the same baseline (a page split at its gutter) is skipped
+        while (k < len(lines) and abs(lines[k].y - lines[j].y) < 0.3 * lines[j].size
+               and lines[k].x0 > lines[j].x1 + 1.2 * lines[j].size):
+            k += 1
+        if k >= len(lines):
+            break
+        nxt = lines[k]
         if abs(lines[j].y - nxt.y) > 1.6 * nxt.size or abs(nxt.x0 - lines[i].x0) > 5:
             break
-        if any(nxt.words[k + 1].x0 - nxt.words[k].x1 > 0.55 * nxt.size for k in range(len(nxt.words) - 1)):
+        if any(nxt.words[m + 1].x0 - nxt.words[m].x1 > 0.55 * nxt.size for m in range(len(nxt.words) - 1)):
             break  # a gap like a column gap: that is the table, not the caption
         text += " " + nxt.text
-        j += 1
+        j = k
     return re.sub(r"\s+", " ", re.sub(r"-\s+(?=[a-z])", "-", text)).strip(), j
 
 
