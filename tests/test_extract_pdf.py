@@ -314,3 +314,30 @@ def test_a_label_starting_with_a_number_is_still_a_label(tmp_path):
     t = _by_number(tables_from_pdf(str(_page_pdf(tmp_path / "p.pdf", items))))["4"]
     assert t.columns == ["Acc.", "F1"]
     assert list(dict(t.rows)) == ["4% (213 examples)", "20% (1067 examples)", "100% (5337 examples)"]
+
+
+def test_each_caption_below_its_own_table_when_the_next_table_is_closer(tmp_path):
+    # the caption of the first table ends closer to the second table than it starts to its own
+    items = _grid([60, 200, 260], 720, [["Method", "R@3", "R@5"], ["BM25", "0.38", "0.46"], ["ROUGE-1", "0.31", "0.34"]])
+    items += [(60, 680, "Table 4: A comparison of algorithms finding the top source sentences for the summary units."),
+              (60, 669, "R@k denotes the fraction of times the gold sentence was in the top predictions."),
+              (60, 658, "Higher is better; the best value of each column is printed in bold.")]
+    items += _grid([60, 200, 260], 648, [["Hints", "Acc.", "Time"], ["None", "93.0", "41.4"], ["Gold", "92.0", "40.4"]])
+    items += [(60, 600, "Table 5: Annotator performance with different hints.")] + _prose(60, 570, 10, words=14)
+    tables = _by_number(tables_from_pdf(str(_page_pdf(tmp_path / "p.pdf", items))))
+    assert list(dict(tables["4"].rows)) == ["BM25", "ROUGE-1"]
+    assert list(dict(tables["5"].rows)) == ["None", "Gold"]
+
+
+def test_small_table_in_the_right_column_read_beside_its_caption(tmp_path):
+    # three numbers only (too few for a grid): read from the lines above the caption, in its column;
+    # the caption shares its baselines with the left column's prose
+    items = _prose(60, 745, 40)
+    items += _grid([330, 480], 740, [["Description", "F1"], ["Without LM", "49.9"], ["With LM", "54.1"],
+                                     ["Avg. of 15 models with LM", "55.2"]], step=13)
+    items += [(320, 680, "Table 3: Results of the entity extraction model on"),
+              (320, 669, "the development set of the shared task.")] + _prose(320, 646, 20)
+    t = _by_number(tables_from_pdf(str(_page_pdf(tmp_path / "p.pdf", items))))["3"]
+    assert t.caption == "Table 3: Results of the entity extraction model on the development set of the shared task."
+    assert {label: [c.value for c in cells] for label, cells in t.rows} == {
+        "Without LM": [49.9], "With LM": [54.1], "Avg. of 15 models with LM": [55.2]}

@@ -745,9 +745,10 @@ def _caption_text(lines: list[Line], i: int) -> tuple[str, int]:
     j = i
     while j + 1 < len(lines):
         k = j + 1
-        # the other column's half of the same baseline (a page split at its gutter) is skipped
-        while (k < len(lines) and abs(lines[k].y - lines[j].y) < 0.3 * lines[j].size
-               and lines[k].x0 > lines[j].x1 + 1.2 * lines[j].size):
+        # lines of the other column (a page split at its gutter) are skipped: they lie a
+        # column gap to the right of the caption, or end before it starts
+        while k < len(lines) and (lines[k].x0 > lines[j].x1 + 1.2 * lines[j].size
+                                  or lines[k].x1 < lines[i].x0 - 1.2 * lines[i].size):
             k += 1
         if k >= len(lines):
             break
@@ -934,8 +935,9 @@ def _captions(lines: list[Line]) -> list[_Caption]:
         if not (m or other):
             continue
         text, last = _caption_text(lines, i)
+        own = [k for k in range(i, last + 1) if k == i or abs(lines[k].x0 - ln.x0) <= 5]
         out.append(_Caption(m.group(1).rstrip(".") if m else "", text, ln.y + ln.size, lines[last].y,
-                            ln.x0, max(lines[k].x1 for k in range(i, last + 1)), bool(m)))
+                            ln.x0, max(lines[k].x1 for k in own), bool(m)))
     return out
 
 
@@ -1008,13 +1010,8 @@ def _page_tables(page_no: int, lines: list[Line], rules: list[Rule], page_x0: fl
                 continue
             if d <= 120:
                 pairs.append((d, ci, bi))
-    cap_of: dict[int, int] = {}
-    taken: set[int] = set()
-    for d, ci, bi in sorted(pairs):
-        if ci in taken or bi in cap_of:
-            continue
-        cap_of[bi] = ci
-        taken.add(ci)
+    cap_of = _match_captions(pairs)
+    taken = set(cap_of.values())
     out: list[tuple[_Caption | None, Table]] = []
     for bi, b in sorted(enumerate(blocks), key=lambda p: (round(-p[1].top / 20), p[1].x0)):
         c = caps[cap_of[bi]] if bi in cap_of else None
@@ -1025,6 +1022,41 @@ def _page_tables(page_no: int, lines: list[Line], rules: list[Rule], page_x0: fl
             out.append((c, t))
     left_over = [c for i, c in enumerate(caps) if c.table and i not in taken]
     return out, left_over
+
+
+def _match_captions(pairs: list[tuple[float, int, int]]) -> dict[int, int]:
+    """block -> caption: as many captions placed as can be, then the least total distance.
+
+    Nearest-first alone gives a caption below one table to the next table down when its
+    last line is a little closer to that one; every caption of the page is weighed together."""
+    by_cap: dict[int, list[tuple[float, int]]] = {}
+    for d, ci, bi in pairs:
+        by_cap.setdefault(ci, []).append((d, bi))
+    caps = sorted(by_cap)
+    if sum(len(v) + 1 for v in by_cap.values()) > 40 or len(caps) > 8:  # a crowded page: nearest first
+        out: dict[int, int] = {}
+        for d, ci, bi in sorted(pairs):
+            if ci not in out.values() and bi not in out:
+                out[bi] = ci
+        return out
+    best: tuple[tuple[int, float], dict[int, int]] = ((0, 0.0), {})
+
+    def search(k: int, used: dict[int, int], n: int, total: float) -> None:
+        nonlocal best
+        if k == len(caps):
+            if (-n, total) < (-best[0][0], best[0][1]) or not best[1] and n:
+                best = ((n, total), dict(used))
+            return
+        ci = caps[k]
+        for d, bi in sorted(by_cap[ci]):
+            if bi not in used:
+                used[bi] = ci
+                search(k + 1, used, n + 1, total + d)
+                del used[bi]
+        search(k + 1, used, n, total)
+
+    search(0, {}, 0, 0.0)
+    return best[1]
 
 
 def _split_side_by_side(block: _Block, vrules: list[float]) -> list[_Block]:
@@ -1119,13 +1151,20 @@ def parse_pdf_tables(pdf_path: str) -> list[Table]:
 def _caption_walk(number: str, caption: str, page_no: int, lines: list[Line], rules: list[Rule],
                   page_x0: float, page_w: float) -> Table:
     """A caption no grid was found beside: read the lines next to it (a text-only table)."""
+    gutter = _gutter(lines, page_x0, page_w)
+    cap_line = next((ln for ln in lines if _CAPTION.match(ln.text)
+                     and _CAPTION.match(ln.text).group(1).rstrip(".") == number), None)
+    if cap_line is not None and gutter is not None and cap_line.x0 < gutter - 1 and cap_line.x1 > gutter + 1:
+        gutter = None  # a caption across both columns: a full-width table
+    if gutter is not None:  # read each column on its own, as the grid finder does
+        lines = _split_gutter(lines, gutter)
     i = next((k for k, ln in enumerate(lines) if _CAPTION.match(ln.text)
               and _CAPTION.match(ln.text).group(1).rstrip(".") == number), None)
     if i is None:
         return Table(number, caption, page_no, [], [], "pdf", image_only=True)
     ln = lines[i]
-    mid = page_x0 + page_w / 2
-    two_column = _two_column(lines, mid)
+    mid = gutter if gutter is not None else page_x0 + page_w / 2
+    two_column = gutter is not None or _two_column(lines, mid)
     if not two_column:
         x_lo, x_hi = page_x0, page_x0 + page_w
     elif ln.x1 <= mid + 10:
