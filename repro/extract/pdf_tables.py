@@ -2,7 +2,8 @@
 
 Text runs with coordinates come from pypdf's layout-mode machinery (every string of a
 TJ array with its x, y, size and font), so that `10` followed by a raised `20` becomes
-`10^20` instead of the glued `1020` of plain extraction, and bold fonts mark best cells.
+`10^20` instead of the glued `1020` of plain extraction, and bold fonts mark best cells. The text
+position is advanced past every shown string (pypdf leaves it where a TJ-final string began).
 Columns are found from the body cells alone: cells of one column overlap each other
 (left, centre or right aligned), a cell overlapping two cells that do not overlap each
 other spans columns. Empty cells and footnote marks therefore cannot shift a column.
