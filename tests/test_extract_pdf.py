@@ -341,3 +341,18 @@ def test_small_table_in_the_right_column_read_beside_its_caption(tmp_path):
     assert t.caption == "Table 3: Results of the entity extraction model on the development set of the shared task."
     assert {label: [c.value for c in cells] for label, cells in t.rows} == {
         "Without LM": [49.9], "With LM": [54.1], "Avg. of 15 models with LM": [55.2]}
+
+
+def test_two_tables_side_by_side_split_at_the_one_wide_channel(tmp_path):
+    # the left table has no empty channel of its own (its header spans it): the channel between
+    # the tables is one of only two gaps, and must still count as wide
+    items = _prose(60, 760, 4, words=14)
+    items += [(60, 700, "Hyperparameter-settings-and-values")]
+    items += _grid([60, 170], 686, [["Temperature", "0.6"], ["Top-P", "0.95"], ["Top-K", "20"], ["Max tokens", "2048"]])
+    items += _grid([330, 430], 703, [["Parameter", "Value"], ["kT (keV)", "0.51"], ["norm", "0.99"],
+                                     ["T (MK)", "5.86"], ["Abundance", "1.11"]], step=13)
+    items += _prose(60, 610, 6, words=14)
+    tables = tables_from_pdf(str(_page_pdf(tmp_path / "p.pdf", items)))
+    rows = {label: [c.value for c in cells] for t in tables for label, cells in t.rows}
+    assert rows["Top-K"] == [20.0] and rows["Max tokens"] == [2048.0]
+    assert rows["kT (keV)"] == [0.51] and rows["Abundance"] == [1.11]

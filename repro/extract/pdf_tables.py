@@ -1071,12 +1071,14 @@ def _split_side_by_side(block: _Block, vrules: list[float]) -> list[_Block]:
         if w.x0 > reach:
             gaps.append((reach, w.x0))
         reach = max(reach, w.x1)
-    if len(gaps) < 2:
+    if not gaps:
         return [block]
-    widths = sorted(b - a for a, b in gaps)
-    median = widths[len(widths) // 2]
     for a, b in gaps:
-        if b - a < max(1.5 * median, 1.5 * block.lines[0].size):
+        # wide against the block's other channels (their lower median: with two gaps the upper
+        # one is this gap itself) and against the type size
+        others = sorted(d - c for c, d in gaps if (c, d) != (a, b))
+        typical = others[(len(others) - 1) // 2] if others else 0.0
+        if b - a < max(1.5 * typical, 1.5 * block.lines[0].size):
             continue
         x = (a + b) / 2
         left = [Line(ln.y, ln.size, [w for w in ln.words if w.x1 <= x]) for ln in block.lines]
