@@ -60,6 +60,7 @@ def test_math_letters_and_digits_read_as_plain_text():
 @pytest.mark.parametrize("text,value", [
     ("8 ms", 8.0), ("1.57 s", 1.57), ("-0.45°", -0.45), ("18.7^◦", 18.7), ("208 V", 208.0),
     ("0.075 pu", 0.075), ("60 Hz", 60.0), ("3.10 GiB", 3.1), ("1.15x", 1.15),   # a unit is not the value
+    ("3 m/s", 3.0), ("75KHz", 75.0), ("1.77×10^15 rad/s", 1.77e15),
     ("∼100", 100.0), ("~ 0.5", 0.5),                                              # nor an approximation sign
     ("12.2 (n=115)", 12.2), ("0.81 (N = 40)", 0.81),                              # a count is not a spread
 ])

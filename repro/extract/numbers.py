@@ -20,7 +20,8 @@ _VALUE_RE = re.compile(
     r"(?P<s>[kKMBGT])?\s*%?$"
 )
 # a physical unit after a number is part of the cell, not of the value: "8 ms", "-0.45°", "1.15x"
-_UNITS = ("s|ms|µs|μs|us|ns|sec|secs|min|mins|h|hr|hrs|hours|days|Hz|kHz|MHz|GHz|V|kV|mV|W|kW|MW|mW|A|mA|pu|dB|"
+_UNITS = ("s|ms|µs|μs|us|ns|sec|secs|min|mins|h|hr|hrs|hours|days|Hz|kHz|KHz|MHz|GHz|V|kV|mV|W|kW|MW|mW|A|mA|pu|dB|"
+          "m/s|km/h|J/s|rad/s|m|"
           "°|°C|◦|∘|x|×|GB|MB|KB|TB|GiB|MiB|KiB|TiB|cm|mm|km|nm|µm|μm|kg|g|mg|J|kJ|eV|keV|MeV|GeV|TeV")
 _UNIT_RE = re.compile(rf"^(?P<v>.*?\d)\s*\^?\s*(?:{_UNITS})\.?$")
 # an approximate value is still the value printed: "~100", "∼100", "≈ 3.2"
