@@ -55,3 +55,19 @@ def test_math_letters_and_digits_read_as_plain_text():
 
     assert plain_text("𝑂_1 and 𝐱") == "O_1 and x"          # math italic/bold letters in row labels
     assert parse_number("𝟏𝟐.5") == (pytest.approx(12.5), None)
+
+
+@pytest.mark.parametrize("text,value", [
+    ("8 ms", 8.0), ("1.57 s", 1.57), ("-0.45°", -0.45), ("18.7^◦", 18.7), ("208 V", 208.0),
+    ("0.075 pu", 0.075), ("60 Hz", 60.0), ("3.10 GiB", 3.1), ("1.15x", 1.15),   # a unit is not the value
+    ("3 m/s", 3.0), ("75KHz", 75.0), ("1.77×10^15 rad/s", 1.77e15),
+    ("∼100", 100.0), ("~ 0.5", 0.5),                                              # nor an approximation sign
+    ("12.2 (n=115)", 12.2), ("0.81 (N = 40)", 0.81),                              # a count is not a spread
+])
+def test_units_approximations_and_counts_keep_the_printed_value(text, value):
+    assert parse_number(text) == (pytest.approx(value), None)
+
+
+@pytest.mark.parametrize("text", ["4% (213 examples)", "2 layers", "BERT (110)", "x"])
+def test_labels_with_numbers_stay_labels(text):
+    assert parse_number(text) == (None, None)

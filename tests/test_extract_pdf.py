@@ -238,3 +238,121 @@ def test_pdf_parse_bench_pages_without_captions():
         s = bench.score_bench_page(gt, bench.Output(claims_from_tables(tables), [], [], 0.0, 0))
         total, found = total + s.cells, found + s.labelled
     assert found >= 0.7 * total, (found, total)
+
+
+def _raw_pdf(path: Path, content: bytes) -> Path:
+    """A one-page PDF with a hand-written content stream (Helvetica as /F1): for text-state
+    details matplotlib never writes."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    w = PdfWriter()
+    page = w.add_blank_page(612, 792)
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica")})
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): w._add_object(font)})})
+    stream = DecodedStreamObject()
+    stream.set_data(content)
+    page[NameObject("/Contents")] = w._add_object(stream)
+    with open(path, "wb") as f:
+        w.write(f)
+    return path
+
+
+def test_strings_in_consecutive_tj_arrays_advance_the_position(tmp_path):
+    # pdfTeX writes a cited label as several TJ arrays with no Td between; each must start where
+    # the previous string ended, or every cell after the citation drifts into the column before
+    ops = [b"BT /F1 10 Tf 100 700 Td [(Table 1: Results with cited baselines.)] TJ ET",
+           b"BT /F1 10 Tf 100 680 Td (Method) Tj 200 0 Td (A) Tj 60 0 Td (B) Tj ET"]
+    y = 664
+    # the number after ")" is kerned to x = 300, under "A" (Helvetica widths: label ends at `end`)
+    for name, cite, a, b, end in [("Baseline", "Smith", "81.2", "77.5", 198.2), ("Ours", "Lee", "85.1", "80.3", 172.0)]:
+        ops.append(f"BT /F1 10 Tf 100 {y} Td [({name})] TJ [( \\()] TJ [({cite} et al.)] TJ "
+                   f"[(\\)) {-(300 - end) * 100:.0f} ({a}) -4054 ({b})] TJ ET".encode())
+        y -= 14
+    (t,) = tables_from_pdf(str(_raw_pdf(tmp_path / "tj.pdf", b"\n".join(ops))))
+    assert t.columns == ["A", "B"]
+    rows = {label.replace(" ", ""): [c.value for c in cells] for label, cells in t.rows}
+    assert rows == {"Baseline(Smithetal.)": [81.2, 77.5], "Ours(Leeetal.)": [85.1, 80.3]}
+
+
+def _tj(x: float, y: float, s: str, size: float = 8.5) -> bytes:
+    return f"BT /F1 {size} Tf {x} {y} Td ({s}) Tj ET".encode()
+
+
+def test_wrapped_group_label_glued_cells_and_a_caption_beside_the_other_column(tmp_path):
+    # a two-column page; in the left column a table whose outer label "Last Letter Concat." is
+    # printed over its two rows, glued (gap under half an em) to the inner label "OOD: 3"; two
+    # header names glued the same way; the caption's lines share baselines with right-column prose
+    ops = [_tj(320, 740 - 11 * i, " ".join(FILLER[(i * 3 + k) % len(FILLER)] for k in range(7)), 10)
+           for i in range(40)]
+    ops += [_tj(60, 740 - 11 * i, " ".join(FILLER[(i * 5 + k) % len(FILLER)] for k in range(7)), 10)
+            for i in range(3)]
+    ops += [_tj(140, 700, "Baseline"), _tj(177, 700, "CoT Finetuned")]
+    ops += [_tj(60, 680, "Last Letter"), _tj(103, 680, "OOD: 3"), _tj(145, 680, "0.00"), _tj(195, 680, "0.00")]
+    ops += [_tj(65, 668, "Concat."), _tj(103, 668, "OOD: 4"), _tj(145, 668, "0.00"), _tj(195, 668, "0.00")]
+    ops += [_tj(103, 656, "OOD: 3"), _tj(145, 656, "13.10"), _tj(195, 656, "86.70"), _tj(65, 650, "Coinflip")]
+    ops += [_tj(103, 644, "OOD: 4"), _tj(145, 644, "73.80"), _tj(195, 644, "70.50")]
+    ops += [_tj(60, 619, "Table 2: Accuracy with different", 10), _tj(60, 608, "amounts of training data.", 10)]
+    ops += [_tj(60, 586 - 11 * i, " ".join(FILLER[(i * 5 + k) % len(FILLER)] for k in range(7)), 10)
+            for i in range(8)]
+    (t,) = tables_from_pdf(str(_raw_pdf(tmp_path / "wrap.pdf", b"\n".join(ops))))
+    assert t.caption == "Table 2: Accuracy with different amounts of training data."
+    assert t.columns == ["Baseline", "CoT Finetuned"]
+    rows = {label: [c.value for c in cells] for label, cells in t.rows}
+    assert rows == {"Last Letter Concat. / OOD: 3": [0.0, 0.0], "Last Letter Concat. / OOD: 4": [0.0, 0.0],
+                    "Coinflip / OOD: 3": [13.1, 86.7], "Coinflip / OOD: 4": [73.8, 70.5]}
+
+
+def test_a_label_starting_with_a_number_is_still_a_label(tmp_path):
+    items = [(60, 740, "Table 4: Accuracy for different amounts of data.")]
+    items += _grid([60, 200, 260], 720, [["Data used", "Acc.", "F1"], ["4% (213 examples)", "6.29", "12.28"],
+                                         ["20% (1067 examples)", "11.22", "20.47"],
+                                         ["100% (5337 examples)", "21.99", "38.21"]])
+    items += _prose(60, 650, 10, words=14)
+    t = _by_number(tables_from_pdf(str(_page_pdf(tmp_path / "p.pdf", items))))["4"]
+    assert t.columns == ["Acc.", "F1"]
+    assert list(dict(t.rows)) == ["4% (213 examples)", "20% (1067 examples)", "100% (5337 examples)"]
+
+
+def test_each_caption_below_its_own_table_when_the_next_table_is_closer(tmp_path):
+    # the caption of the first table ends closer to the second table than it starts to its own
+    items = _grid([60, 200, 260], 720, [["Method", "R@3", "R@5"], ["BM25", "0.38", "0.46"], ["ROUGE-1", "0.31", "0.34"]])
+    items += [(60, 680, "Table 4: A comparison of algorithms finding the top source sentences for the summary units."),
+              (60, 669, "R@k denotes the fraction of times the gold sentence was in the top predictions."),
+              (60, 658, "Higher is better; the best value of each column is printed in bold.")]
+    items += _grid([60, 200, 260], 648, [["Hints", "Acc.", "Time"], ["None", "93.0", "41.4"], ["Gold", "92.0", "40.4"]])
+    items += [(60, 600, "Table 5: Annotator performance with different hints.")] + _prose(60, 570, 10, words=14)
+    tables = _by_number(tables_from_pdf(str(_page_pdf(tmp_path / "p.pdf", items))))
+    assert list(dict(tables["4"].rows)) == ["BM25", "ROUGE-1"]
+    assert list(dict(tables["5"].rows)) == ["None", "Gold"]
+
+
+def test_small_table_in_the_right_column_read_beside_its_caption(tmp_path):
+    # three numbers only (too few for a grid): read from the lines above the caption, in its column;
+    # the caption shares its baselines with the left column's prose
+    items = _prose(60, 745, 40)
+    items += _grid([330, 480], 740, [["Description", "F1"], ["Without LM", "49.9"], ["With LM", "54.1"],
+                                     ["Avg. of 15 models with LM", "55.2"]], step=13)
+    items += [(320, 680, "Table 3: Results of the entity extraction model on"),
+              (320, 669, "the development set of the shared task.")] + _prose(320, 646, 20)
+    t = _by_number(tables_from_pdf(str(_page_pdf(tmp_path / "p.pdf", items))))["3"]
+    assert t.caption == "Table 3: Results of the entity extraction model on the development set of the shared task."
+    assert {label: [c.value for c in cells] for label, cells in t.rows} == {
+        "Without LM": [49.9], "With LM": [54.1], "Avg. of 15 models with LM": [55.2]}
+
+
+def test_two_tables_side_by_side_split_at_the_one_wide_channel(tmp_path):
+    # the left table has no empty channel of its own (its header spans it): the channel between
+    # the tables is one of only two gaps, and must still count as wide
+    items = _prose(60, 760, 4, words=14)
+    items += [(60, 700, "Hyperparameter-settings-and-values")]
+    items += _grid([60, 170], 686, [["Temperature", "0.6"], ["Top-P", "0.95"], ["Top-K", "20"], ["Max tokens", "2048"]])
+    items += _grid([330, 430], 703, [["Parameter", "Value"], ["kT (keV)", "0.51"], ["norm", "0.99"],
+                                     ["T (MK)", "5.86"], ["Abundance", "1.11"]], step=13)
+    items += _prose(60, 610, 6, words=14)
+    tables = tables_from_pdf(str(_page_pdf(tmp_path / "p.pdf", items)))
+    rows = {label: [c.value for c in cells] for t in tables for label, cells in t.rows}
+    assert rows["Top-K"] == [20.0] and rows["Max tokens"] == [2048.0]
+    assert rows["kT (keV)"] == [0.51] and rows["Abundance"] == [1.11]

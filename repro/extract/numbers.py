@@ -19,6 +19,15 @@ _VALUE_RE = re.compile(
     r"(?:\s*(?:·|×|x|\*|\\cdot|\\times)\s*10\s*\^?\s*\{?(?P<e>[-+]?\d{1,3})\}?|[eE](?P<e2>[-+]?\d{1,3}))?"
     r"(?P<s>[kKMBGT])?\s*%?$"
 )
+# a physical unit after a number is part of the cell, not of the value: "8 ms", "-0.45°", "1.15x"
+_UNITS = ("s|ms|µs|μs|us|ns|sec|secs|min|mins|h|hr|hrs|hours|days|Hz|kHz|KHz|MHz|GHz|V|kV|mV|W|kW|MW|mW|A|mA|pu|dB|"
+          "m/s|km/h|J/s|rad/s|m|"
+          "°|°C|◦|∘|x|×|GB|MB|KB|TB|GiB|MiB|KiB|TiB|cm|mm|km|nm|µm|μm|kg|g|mg|J|kJ|eV|keV|MeV|GeV|TeV")
+_UNIT_RE = re.compile(rf"^(?P<v>.*?\d)\s*\^?\s*(?:{_UNITS})\.?$")
+# an approximate value is still the value printed: "~100", "∼100", "≈ 3.2"
+_APPROX_RE = re.compile(r"^(?:~|∼|≈|≃)\s*(?=[-+.\d])")
+# a count in parentheses after a value is a note, not a spread: "12.2 (n=115)", "0.81 (N = 40)"
+_NOTE_RE = re.compile(r"^(?P<v>[^()]+?)\s*\((?P<note>[A-Za-z]{1,3}\s*=\s*[\d.,]+)\)$")
 _PAREN_SPREAD_RE = re.compile(r"^(?P<v>.+?)\s*\((?P<sp>[^()]+)\)$")
 _PM_RE = re.compile(r"^(?P<v>.+?)\s*(?:±|\+/-|\+-|\\pm)\s*(?P<sp>.+)$")
 
@@ -65,7 +74,7 @@ def strip_marks(text: str) -> str:
 
 def parse_value(text: str) -> float | None:
     """One number (with optional ·10^e, e-notation, K/M/B suffix, %), else None."""
-    t = strip_marks(normalise(text))
+    t = _strip_unit(strip_marks(normalise(text)))
     if t.startswith("(") and t.endswith(")") and t.count("(") == 1:
         return None  # "(A)", "(0.34)" alone is a label or a lone spread, not a value
     m = _VALUE_RE.match(t)
@@ -83,14 +92,24 @@ def parse_value(text: str) -> float | None:
     return v
 
 
+def _strip_unit(t: str) -> str:
+    """The cell without an approximation sign before it or a unit after it."""
+    t = _APPROX_RE.sub("", t)
+    m = _UNIT_RE.match(t)
+    return strip_marks(m.group("v")) if m else t
+
+
 def parse_number(text: str) -> tuple[float | None, float | None]:
     """(value, spread) of a cell; (None, None) when the cell is not a single number."""
-    t = strip_marks(normalise(text))
+    t = _strip_unit(strip_marks(normalise(text)))
     if not t:
         return None, None
     v = parse_value(t)
     if v is not None:
         return v, None
+    m = _NOTE_RE.match(t)
+    if m and "±" not in t and parse_value(m.group("note")) is None:
+        return parse_value(m.group("v")), None
     for rx in (_PM_RE, _PAREN_SPREAD_RE):
         m = rx.match(t)
         if m and rx is _PAREN_SPREAD_RE and "%" in m.group("sp"):

@@ -2,7 +2,8 @@
 
 Text runs with coordinates come from pypdf's layout-mode machinery (every string of a
 TJ array with its x, y, size and font), so that `10` followed by a raised `20` becomes
-`10^20` instead of the glued `1020` of plain extraction, and bold fonts mark best cells.
+`10^20` instead of the glued `1020` of plain extraction, and bold fonts mark best cells. The text
+position is advanced past every shown string (pypdf leaves it where a TJ-final string began).
 Columns are found from the body cells alone: cells of one column overlap each other
 (left, centre or right aligned), a cell overlapping two cells that do not overlap each
 other spans columns. Empty cells and footnote marks therefore cannot shift a column.
@@ -134,7 +135,7 @@ def _runs_layout(page, reader) -> list[Run]:
     contents = page.get("/Contents")
     if contents is None:
         return []
-    state = TextStateManager()
+    state = _advancing_state(TextStateManager)()
     tjs: list = []
 
     def walk(ops, fonts: dict, resources, depth: int) -> None:
@@ -181,6 +182,40 @@ def _runs_layout(page, reader) -> list[Run]:
         runs.extend(_split_run(Run(t.tx, t.displaced_tx, t.ty, abs(t.font_height) or 10.0, text, bold),
                                getattr(t, "word_tx", None)))
     return runs
+
+
+def _advancing_state(base):
+    """pypdf's layout-mode state with the text position advanced past every shown string.
+
+    pypdf moves the position only for the numbers inside a TJ array, so a string that ends a
+    TJ (or a Tj) leaves it where the string began: the next TJ, with no Td between (pdfTeX
+    writes citations and links that way), is placed on top of it and every cell after it on
+    the line drifts left into the previous column."""
+
+    class Advancing(base):
+        _pending = 0.0   # width of the last string already advanced past (a TJ number re-adds it)
+
+        def text_state_params(self, value=""):
+            params = super().text_state_params(value)
+            if value:
+                width = params.displacement_matrix()[4]
+                self.add_trm([1.0, 0.0, 0.0, 1.0, width, 0.0])
+                self._pending = width
+            else:
+                self._pending = 0.0  # a TJ array starting: its numbers move from here
+            return params
+
+        def add_trm(self, operands):
+            if self._pending and len(operands) == 6:
+                operands = [*operands[:4], operands[4] - self._pending, operands[5]]
+                self._pending = 0.0
+            return super().add_trm(operands)
+
+        def reset_trm(self):
+            self._pending = 0.0
+            return super().reset_trm()
+
+    return Advancing
 
 
 def _split_run(r: Run, advance=None) -> list[Run]:
@@ -334,6 +369,7 @@ class _Cell:
     x1: float
     text: str
     bold: bool
+    words: list = field(default_factory=list)   # the words it was glued from
 
 
 def _cells(line: Line, vrules: list[float]) -> list[_Cell]:
@@ -344,11 +380,12 @@ def _cells(line: Line, vrules: list[float]) -> list[_Cell]:
     for w in line.words:
         split = prev is None or (w.x0 - prev.x1) > 0.55 * line.size or any(prev.x1 <= v <= w.x0 for v in vrules)
         if split:
-            out.append(_Cell(w.x0, w.x1, w.text, w.bold))
+            out.append(_Cell(w.x0, w.x1, w.text, w.bold, [w]))
             bold_votes.append([w.bold])
         else:
             out[-1].x1 = w.x1
             out[-1].text += " " + w.text
+            out[-1].words.append(w)
             bold_votes[-1].append(w.bold)
         prev = w
     for c, votes in zip(out, bold_votes):
@@ -408,6 +445,54 @@ def _columns(body: list[list[_Cell]]) -> list[tuple[float, float]]:
         else:
             merged.append(c)
     return merged
+
+
+def _split_at_columns(cell: _Cell, cols: list[tuple[float, float]]) -> list[_Cell]:
+    """A cell glued from words of two columns (a label whose gap to the next column is under half
+    an em) is cut where a word gap falls on the gap between two columns."""
+    if len(cell.words) < 2:
+        return [cell]
+    out: list[_Cell] = []
+    start = 0
+    for j in range(1, len(cell.words)):
+        a, b = cell.words[j - 1], cell.words[j]
+        if any(a.x1 <= cols[k + 1][0] + 1 and b.x0 >= cols[k][1] - 1 and a.x1 < cols[k + 1][0] + 1 <= b.x1
+               and (a.x0 + a.x1) / 2 < cols[k][1] and (b.x0 + b.x1) / 2 > cols[k + 1][0]
+               for k in range(len(cols) - 1)):
+            out.append(_cell_of(cell.words[start:j]))
+            start = j
+    if not out:
+        return [cell]
+    return out + [_cell_of(cell.words[start:])]
+
+
+def _split_header_at_gaps(cell: _Cell, cols: list[tuple[float, float]], data_start: int) -> list[_Cell]:
+    """Header names of neighbouring data columns glued into one cell ("Baseline CoT Finetuned"
+    over two columns) are cut at the word gap nearest the middle of each gap between the columns."""
+    if len(cell.words) < 2:
+        return [cell]
+    def gap(j: int) -> float:
+        return cell.words[j].x0 - cell.words[j - 1].x1
+
+    # a cut needs a gap wider than a word space: a group name ("Time (secs)") keeps its spaces
+    spaces = sorted(gap(j) for j in range(1, len(cell.words)))
+    wide = max(0.35 * cell.words[0].size, 1.5 * spaces[0] if len(spaces) > 1 else 0.0)
+    cuts = []
+    for k in range(max(data_start - 1, 0), len(cols) - 1):
+        lo, hi = cols[k][1], cols[k + 1][0]
+        mid = (lo + hi) / 2
+        gaps = [j for j in range(1, len(cell.words))
+                if cell.words[j - 1].x1 >= lo - 1 and cell.words[j].x0 <= hi + 1 and gap(j) >= wide]
+        if gaps and cell.words[0].x0 < lo and cell.words[-1].x1 > hi:
+            cuts.append(min(gaps, key=lambda j: abs((cell.words[j - 1].x1 + cell.words[j].x0) / 2 - mid)))
+    if not cuts:
+        return [cell]
+    cuts = sorted(set(cuts))
+    return [_cell_of(cell.words[a:b]) for a, b in zip([0] + cuts, cuts + [len(cell.words)])]
+
+
+def _cell_of(words: list) -> _Cell:
+    return _Cell(words[0].x0, words[-1].x1, " ".join(w.text for w in words), all(w.bold for w in words), words)
 
 
 def _col_of(cell: _Cell, cols: list[tuple[float, float]]) -> int:
@@ -485,6 +570,8 @@ def _build(number: str, caption: str, page_no: int, lines: list[Line], rules: li
     grid: list[list[_Cell | None]] = []
     for row in body:
         g: list[_Cell | None] = [None] * len(cols)
+        if _n_numeric(row) >= 1:
+            row = [part for c in row for part in _split_at_columns(c, cols)]
         for c in row:
             k = _col_of(c, cols)
             if g[k] is None:
@@ -495,6 +582,7 @@ def _build(number: str, caption: str, page_no: int, lines: list[Line], rules: li
                 g[k].bold = g[k].bold and c.bold
         grid.append(g)
     n_label = _label_columns(grid)
+    head = [[part for c in row for part in _split_header_at_gaps(c, cols, n_label)] for row in head]
     has_label = n_label > 0
     data_start = n_label
     # header names: stacked lines; a header cell over several columns is a group (" / ")
@@ -522,6 +610,10 @@ def _build(number: str, caption: str, page_no: int, lines: list[Line], rules: li
         vals = [clean_label(g[k].text) if g[k] is not None else "" for g in grid]
         per_col.append(_fill_sparse(vals, label_only, bands, len(full) > 1, body_lines,
                                     last=(k == n_label - 1)))
+    if n_label >= 2:
+        data_rows = [i for i in range(len(grid)) if not label_only[i]]
+        for k in range(n_label - 1):
+            _join_wrapped_group_labels(per_col[k], per_col[n_label - 1], data_rows)
     out_rows: list[tuple[str, list[Cell | None]]] = []
     for i, g in enumerate(grid):
         if label_only[i]:
@@ -544,8 +636,10 @@ _PLACEHOLDER = re.compile(r"^(?:[-–—−]+|n/?a|N/?A|×|✗|✓|-)$")
 def _texty(text: str) -> bool:
     """Words, not a number and not an empty-cell mark ("-", "N/A")."""
     t = text.strip()
-    return (not _PLACEHOLDER.match(t) and parse_number(t)[0] is None
-            and parse_number(t.split(" ")[0])[0] is None)
+    if _PLACEHOLDER.match(t) or parse_number(t)[0] is not None:
+        return False
+    # "81.2 (±0.4" split oddly is a number; "4% (213 examples)" has words after it: a label
+    return parse_number(t.split(" ")[0])[0] is None or _n_words(t) >= 1
 
 
 def _label_columns(grid: list[list[_Cell | None]]) -> int:
@@ -581,6 +675,30 @@ def _fill_sparse(vals: list[str], label_only: list[bool], bands: list[int], rule
         elif not last:  # an outer label column: the label above still holds (\multirow)
             out[i] = next((out[j] for j in range(i - 1, -1, -1) if out[j]), "")
     return out
+
+
+def _join_wrapped_group_labels(outer: list[str], inner: list[str], rows: list[int]) -> None:
+    """An outer label printed on two lines beside the two rows it spans ("Last Letter" over
+    "Concat.") reads as two labels. When the inner labels repeat with a period p (OOD: 3, OOD: 4,
+    OOD: 3, OOD: 4), every p rows are one group: a group whose outer cells differ is one label
+    wrapped over lines, joined with a space. Only when another group shows the shape, one outer
+    label over all its rows, and no outer text recurs in two groups."""
+    vals_in = [inner[i] for i in rows]
+    n = len(rows)
+    for p in range(2, n // 2 + 1):
+        if n % p or any(vals_in[i] != vals_in[i + p] for i in range(n - p)) or len(set(vals_in[:p])) < p:
+            continue
+        groups = [rows[a:a + p] for a in range(0, n, p)]
+        texts = [list(dict.fromkeys(outer[i] for i in g)) for g in groups]
+        if any("" in t for t in texts) or not any(len(t) == 1 for t in texts) or all(len(t) == 1 for t in texts):
+            return
+        flat = [x for t in texts for x in t]
+        if len(flat) != len(set(flat)):
+            return
+        for g, t in zip(groups, texts):
+            for i in g:
+                outer[i] = " ".join(t)
+        return
 
 
 def _nearest_group_label(i: int, labels: list[str], label_only: list[bool], lines: list[Line]) -> str:
@@ -627,13 +745,21 @@ def _caption_text(lines: list[Line], i: int) -> tuple[str, int]:
     text = lines[i].text
     j = i
     while j + 1 < len(lines):
-        nxt = lines[j + 1]
+        k = j + 1
+        # lines of the other column (a page split at its gutter) are skipped: they lie a
+        # column gap to the right of the caption, or end before it starts
+        while k < len(lines) and (lines[k].x0 > lines[j].x1 + 1.2 * lines[j].size
+                                  or lines[k].x1 < lines[i].x0 - 1.2 * lines[i].size):
+            k += 1
+        if k >= len(lines):
+            break
+        nxt = lines[k]
         if abs(lines[j].y - nxt.y) > 1.6 * nxt.size or abs(nxt.x0 - lines[i].x0) > 5:
             break
-        if any(nxt.words[k + 1].x0 - nxt.words[k].x1 > 0.55 * nxt.size for k in range(len(nxt.words) - 1)):
+        if any(nxt.words[m + 1].x0 - nxt.words[m].x1 > 0.55 * nxt.size for m in range(len(nxt.words) - 1)):
             break  # a gap like a column gap: that is the table, not the caption
         text += " " + nxt.text
-        j += 1
+        j = k
     return re.sub(r"\s+", " ", re.sub(r"-\s+(?=[a-z])", "-", text)).strip(), j
 
 
@@ -810,8 +936,9 @@ def _captions(lines: list[Line]) -> list[_Caption]:
         if not (m or other):
             continue
         text, last = _caption_text(lines, i)
+        own = [k for k in range(i, last + 1) if k == i or abs(lines[k].x0 - ln.x0) <= 5]
         out.append(_Caption(m.group(1).rstrip(".") if m else "", text, ln.y + ln.size, lines[last].y,
-                            ln.x0, max(lines[k].x1 for k in range(i, last + 1)), bool(m)))
+                            ln.x0, max(lines[k].x1 for k in own), bool(m)))
     return out
 
 
@@ -884,13 +1011,8 @@ def _page_tables(page_no: int, lines: list[Line], rules: list[Rule], page_x0: fl
                 continue
             if d <= 120:
                 pairs.append((d, ci, bi))
-    cap_of: dict[int, int] = {}
-    taken: set[int] = set()
-    for d, ci, bi in sorted(pairs):
-        if ci in taken or bi in cap_of:
-            continue
-        cap_of[bi] = ci
-        taken.add(ci)
+    cap_of = _match_captions(pairs)
+    taken = set(cap_of.values())
     out: list[tuple[_Caption | None, Table]] = []
     for bi, b in sorted(enumerate(blocks), key=lambda p: (round(-p[1].top / 20), p[1].x0)):
         c = caps[cap_of[bi]] if bi in cap_of else None
@@ -901,6 +1023,41 @@ def _page_tables(page_no: int, lines: list[Line], rules: list[Rule], page_x0: fl
             out.append((c, t))
     left_over = [c for i, c in enumerate(caps) if c.table and i not in taken]
     return out, left_over
+
+
+def _match_captions(pairs: list[tuple[float, int, int]]) -> dict[int, int]:
+    """block -> caption: as many captions placed as can be, then the least total distance.
+
+    Nearest-first alone gives a caption below one table to the next table down when its
+    last line is a little closer to that one; every caption of the page is weighed together."""
+    by_cap: dict[int, list[tuple[float, int]]] = {}
+    for d, ci, bi in pairs:
+        by_cap.setdefault(ci, []).append((d, bi))
+    caps = sorted(by_cap)
+    if sum(len(v) + 1 for v in by_cap.values()) > 40 or len(caps) > 8:  # a crowded page: nearest first
+        out: dict[int, int] = {}
+        for d, ci, bi in sorted(pairs):
+            if ci not in out.values() and bi not in out:
+                out[bi] = ci
+        return out
+    best: tuple[tuple[int, float], dict[int, int]] = ((0, 0.0), {})
+
+    def search(k: int, used: dict[int, int], n: int, total: float) -> None:
+        nonlocal best
+        if k == len(caps):
+            if (-n, total) < (-best[0][0], best[0][1]) or not best[1] and n:
+                best = ((n, total), dict(used))
+            return
+        ci = caps[k]
+        for d, bi in sorted(by_cap[ci]):
+            if bi not in used:
+                used[bi] = ci
+                search(k + 1, used, n + 1, total + d)
+                del used[bi]
+        search(k + 1, used, n, total)
+
+    search(0, {}, 0, 0.0)
+    return best[1]
 
 
 def _split_side_by_side(block: _Block, vrules: list[float]) -> list[_Block]:
@@ -914,12 +1071,14 @@ def _split_side_by_side(block: _Block, vrules: list[float]) -> list[_Block]:
         if w.x0 > reach:
             gaps.append((reach, w.x0))
         reach = max(reach, w.x1)
-    if len(gaps) < 2:
+    if not gaps:
         return [block]
-    widths = sorted(b - a for a, b in gaps)
-    median = widths[len(widths) // 2]
     for a, b in gaps:
-        if b - a < max(1.5 * median, 1.5 * block.lines[0].size):
+        # wide against the block's other channels (their lower median: with two gaps the upper
+        # one is this gap itself) and against the type size
+        others = sorted(d - c for c, d in gaps if (c, d) != (a, b))
+        typical = others[(len(others) - 1) // 2] if others else 0.0
+        if b - a < max(1.5 * typical, 1.5 * block.lines[0].size):
             continue
         x = (a + b) / 2
         left = [Line(ln.y, ln.size, [w for w in ln.words if w.x1 <= x]) for ln in block.lines]
@@ -995,13 +1154,20 @@ def parse_pdf_tables(pdf_path: str) -> list[Table]:
 def _caption_walk(number: str, caption: str, page_no: int, lines: list[Line], rules: list[Rule],
                   page_x0: float, page_w: float) -> Table:
     """A caption no grid was found beside: read the lines next to it (a text-only table)."""
+    gutter = _gutter(lines, page_x0, page_w)
+    cap_line = next((ln for ln in lines if _CAPTION.match(ln.text)
+                     and _CAPTION.match(ln.text).group(1).rstrip(".") == number), None)
+    if cap_line is not None and gutter is not None and cap_line.x0 < gutter - 1 and cap_line.x1 > gutter + 1:
+        gutter = None  # a caption across both columns: a full-width table
+    if gutter is not None:  # read each column on its own, as the grid finder does
+        lines = _split_gutter(lines, gutter)
     i = next((k for k, ln in enumerate(lines) if _CAPTION.match(ln.text)
               and _CAPTION.match(ln.text).group(1).rstrip(".") == number), None)
     if i is None:
         return Table(number, caption, page_no, [], [], "pdf", image_only=True)
     ln = lines[i]
-    mid = page_x0 + page_w / 2
-    two_column = _two_column(lines, mid)
+    mid = gutter if gutter is not None else page_x0 + page_w / 2
+    two_column = gutter is not None or _two_column(lines, mid)
     if not two_column:
         x_lo, x_hi = page_x0, page_x0 + page_w
     elif ln.x1 <= mid + 10:
