@@ -58,8 +58,11 @@ def interrupted() -> bool:
 
 
 def deliberate(exc: BaseException) -> bool:
-    """A stop on purpose (Ctrl-C, SIGTERM, SIGHUP, parent gone), not the run's own failure."""
-    return interrupted() or isinstance(exc, KeyboardInterrupt)
+    """A stop on purpose (Ctrl-C, SIGTERM, SIGHUP, parent gone), not the run's own failure.
+
+    Lightning turns a SIGTERM that reaches the Trainer (a scheduler's preemption or requeue)
+    into its own SIGTERMException, a SystemExit: that is a stop, not a model calling sys.exit()."""
+    return interrupted() or isinstance(exc, KeyboardInterrupt) or type(exc).__name__ == "SIGTERMException"
 
 
 def die_with_parent(parent_pid: int | None = None, sig: int = signal.SIGTERM) -> None:

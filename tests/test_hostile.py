@@ -513,3 +513,14 @@ def test_sigterm_to_a_worker_alone_leaves_its_run_resumable_not_failed(tmp_path)
     s, _ = read_summary(Path(spec.run_dir))
     assert s["status"] == "running" and "signal" in job.summary["error"]
     assert decide(Path(spec.run_dir), spec.cache_key)[0] == RESUME
+
+
+def test_lightnings_sigterm_exception_is_a_stop_not_a_failure():
+    # A scheduler's SIGTERM reaches the Trainer as Lightning's SIGTERMException (a SystemExit):
+    # the run must stay resumable (SLURM requeue), unlike a model's own sys.exit().
+    from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+    from repro.interrupts import deliberate
+
+    assert deliberate(SIGTERMException())
+    assert not deliberate(SystemExit(3))

@@ -281,8 +281,9 @@ def test_wandb_offline_and_tensorboard_files_read_back(tmp_path):
     (run_folder,) = glob.glob(str(tmp_path / "wb" / "wandb" / f"offline-run-*-{verdicts['id']}"))
     table = json.loads((Path(run_folder) / "files" / table_path).read_text())
     row = dict(zip(table["columns"], table["data"][0]))
-    assert row["claim"] == "method-acc" and row["claimed"] == 0.8 and row["verdict"] in ("reproduced", "not reproduced")
-    assert verdicts["summary"]["verdict.method-acc"] in ("reproduced", "not reproduced")
+    judged = _judged(tmp_path)  # what repro itself concluded is what the tracker got
+    assert row["claim"] == "method-acc" and row["claimed"] == 0.8 and row["verdict"] == judged
+    assert verdicts["summary"]["verdict.method-acc"] == judged
 
     acc = EventAccumulator(str(tmp_path / "tb" / PID / "method" / "seed-0"), size_guidance={"scalars": 0, "tensors": 0})
     acc.Reload()
@@ -295,6 +296,12 @@ def test_wandb_offline_and_tensorboard_files_read_back(tmp_path):
     vacc.Reload()
     text = vacc.Tensors("verdicts/text_summary")[-1].tensor_proto.string_val[0].decode()
     assert "method-acc" in text
+
+
+def _judged(tmp_path: Path, claim: str = "method-acc") -> str:
+    from repro.api import judge
+
+    return judge(tmp_path / "papers" / PID, results=tmp_path / "results")[claim].verdict
 
 
 # -- the library API --------------------------------------------------------------------------------
@@ -314,7 +321,7 @@ def test_readme_library_example_runs_and_returns_typed_records(tmp_path):
         assert [r.status for r in results] == ["finished", "finished"], results
         assert rows[0]["config"] == "baseline" and "final.val_acc" in rows[0] and "best.train_loss" in rows[0]
         v = verdicts["method-acc"]
-        assert v.verdict in ("reproduced", "not reproduced") and v.claimed == 0.8 and v.metric == "val_acc"
+        assert v.verdict == "inconclusive" and v.claimed == 0.8 and v.metric == "val_acc"   # one seed decides nothing
         assert v.reproduced == results.values("method", "val_acc")[0]
         print(json.dumps(verdicts.to_rows()))
         """)
