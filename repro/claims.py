@@ -51,6 +51,19 @@ DIRECTIONS = ("decreasing", "increasing", "better", "worse")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SOURCE_KEYS = ("table", "figure", "page", "row", "column", "caption", "section", "equation")
 
+
+def source_text(src: Any) -> str:
+    """A claim's source as a reader cites it: 'Table 3, p. 8, row ResNet-50'."""
+    if not isinstance(src, dict):
+        return ""
+    parts = []
+    for key, label in (("table", "Table"), ("figure", "Fig."), ("section", "§"), ("equation", "Eq."),
+                       ("page", "p."), ("row", "row"), ("column", "col.")):
+        val = src.get(key)
+        if val not in (None, ""):
+            parts.append(f"§{val}" if label == "§" else f"{label} {val}")
+    return ", ".join(parts)
+
 COMMON_KEYS = ("id", "text", "source", "kind", "metric", "status", "note")
 KIND_KEYS = {
     "value": ("config", "value", "spread", "spread_n", "tolerance", "tolerance_from", "best"),  # best: bold in the paper

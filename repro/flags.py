@@ -25,7 +25,7 @@ from typing import Any
 from .configs import SECTIONS, deep_merge
 from .paper import Paper
 from .stats import Describe
-from .yamlio import load_mapping
+from .yamlio import flatten, load_mapping
 
 IGNORED_SECTIONS = ("description", "resources")
 
@@ -44,18 +44,7 @@ def config_values(paper: Paper) -> dict[str, dict[str, Any]]:
             merged = deep_merge(base, load_mapping(path))
         except (ReproError, OSError):
             continue
-        out[name] = _flatten({k: v for k, v in merged.items() if k in SECTIONS and k not in IGNORED_SECTIONS})
-    return out
-
-
-def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict) and v:
-            out.update(_flatten(v, key + "."))
-        else:
-            out[key] = v
+        out[name] = flatten({k: v for k, v in merged.items() if k in SECTIONS and k not in IGNORED_SECTIONS})
     return out
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from . import numfmt
 from .atomic import atomic_write_text
+from .claims import source_text
 from .errors import ReproError
 from .results import paper_results_dir
 from .stats import Describe
@@ -74,18 +75,6 @@ def desc(d: Describe | None, *, ci: bool = True) -> str:
         s += f" [{num(d.ci_low)}, {num(d.ci_high)}]"
     s += f" (n={d.n}" + (f", {d.n_failed} failed" if d.n_failed else "") + ")"
     return s
-
-
-def source_text(src: dict | None) -> str:
-    if not src:
-        return ""
-    parts = []
-    for key, label in (("table", "Table"), ("figure", "Fig."), ("section", "§"), ("equation", "Eq."),
-                       ("page", "p."), ("row", "row"), ("column", "col.")):
-        val = src.get(key)
-        if val not in (None, ""):
-            parts.append(f"{label} {val}" if label != "§" else f"§{val}")
-    return ", ".join(parts)
 
 
 def claimed_text(v: ClaimVerdict) -> str:

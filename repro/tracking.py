@@ -33,6 +33,7 @@ from urllib.parse import urlparse
 
 from .atomic import atomic_write_json
 from .errors import UsageError, suggest
+from .yamlio import flatten as flat
 
 KINDS = ("mlflow", "wandb", "tensorboard")
 PACKAGES = {"mlflow": "mlflow", "wandb": "wandb", "tensorboard": "tensorboard"}
@@ -155,14 +156,8 @@ class RunInfo:
 
 def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """{"model": {"lr": 0.1}} -> {"model.lr": 0.1}: trackers take flat params."""
-    out: dict[str, Any] = {}
-    for k, v in values.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict) and v:
-            out.update(flatten(v, key + "."))
-        else:
-            out[key] = v if isinstance(v, (int, float, str, bool)) or v is None else json.dumps(v, default=str)
-    return out
+    return {k: v if isinstance(v, (int, float, str, bool)) or v is None else json.dumps(v, default=str)
+            for k, v in flat(values, prefix).items()}
 
 
 def read_state(folder: Path) -> dict[str, Any]:

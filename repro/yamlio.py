@@ -53,3 +53,17 @@ def dump_yaml(obj: Any) -> str:
 
 def write_yaml(path: str | Path, obj: Any) -> None:
     atomic_write_text(path, dump_yaml(obj))
+
+
+def flatten(d: Any, prefix: str = "") -> dict[str, Any]:
+    """{"model": {"lr": 0.1}} -> {"model.lr": 0.1} (an empty mapping stays a value; not a
+    mapping: {})."""
+    out: dict[str, Any] = {}
+    if isinstance(d, dict):
+        for k, v in d.items():
+            key = f"{prefix}{k}"
+            if isinstance(v, dict) and v:
+                out.update(flatten(v, key + "."))
+            else:
+                out[key] = v
+    return out

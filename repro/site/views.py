@@ -12,6 +12,8 @@ import math
 import re
 from typing import Any
 
+from ..claims import source_text
+from ..yamlio import flatten
 from ..numfmt import clip, fmt, interval, mean_std, metric_range, p_is, scaled, signed, spread, unit_of, with_unit
 
 HELD = ("reproduced", "supported")
@@ -232,15 +234,10 @@ def source_link(src: Any, pdf_url: str | None) -> tuple[str, str | None]:
     """'Table 3, p. 8' and a link to that page of the pinned PDF (None when no page is known)."""
     if not isinstance(src, dict):
         return "", None
-    parts = []
-    for key, label in (("table", "Table"), ("figure", "Fig."), ("section", "§"), ("equation", "Eq."),
-                       ("page", "p."), ("row", "row"), ("column", "col.")):
-        val = src.get(key)
-        if val not in (None, ""):
-            parts.append(f"§{val}" if label == "§" else f"{label} {val}")
+    text = source_text(src)
     page = src.get("page")
     link = f"{pdf_url}#page={int(page)}" if pdf_url and isinstance(page, int) and page > 0 else None
-    return ", ".join(parts), link
+    return text, link
 
 
 def claim_view(i: int, v: Any, *, proxy: bool, pdf_url: str | None, rng_of, unit_of=None) -> dict[str, Any]:
@@ -347,18 +344,6 @@ def report_sections(markdown: str, names: tuple[str, ...] = ("Discussion", "Revi
 
 
 # -- configs -----------------------------------------------------------------------------------------
-def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if isinstance(d, dict):
-        for k, v in d.items():
-            key = f"{prefix}{k}"
-            if isinstance(v, dict) and v:
-                out.update(_flatten(v, key + "."))
-            else:
-                out[key] = v
-    return out
-
-
 _IGNORED = ("resources.", "description", "seed")
 
 
@@ -371,10 +356,10 @@ def _short_value(x: Any) -> str:
 
 def config_changes(configs: dict[str, Any], baseline: str | None) -> list[dict[str, Any]]:
     """What each config changes from the baseline, in words ('dropout 0.5 (baseline 0)')."""
-    base = _flatten(configs.get(baseline) or {}) if baseline else {}
+    base = flatten(configs.get(baseline) or {}) if baseline else {}
     rows = []
     for name, cfg in configs.items():
-        flat = _flatten(cfg or {})
+        flat = flatten(cfg or {})
         desc = (cfg or {}).get("description") if isinstance(cfg, dict) else None
         changes = []
         if name != baseline and base:
