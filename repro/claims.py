@@ -37,8 +37,9 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, ClassVar
 
 from .errors import ClaimsError, suggest
 from .paper import Paper
@@ -63,6 +64,22 @@ def source_text(src: Any) -> str:
         if val not in (None, ""):
             parts.append(f"§{val}" if label == "§" else f"{label} {val}")
     return ", ".join(parts)
+
+
+def stated(c: "Claim", number: Callable[[Any], str]) -> str:
+    """What a comparison or ordering claim says, as written: 'a > b', '|a − b| ≤ 0.01', 'x > y > z'
+    (`number` formats the margin: the report and the site round differently)."""
+    if isinstance(c, ComparisonClaim):
+        rel = c.relation_claimed or c.relation
+        if rel == "within":
+            return f"|{c.a} − {c.b}| ≤ {number(c.margin)}"
+        sym = {"greater": ">", "less": "<", "better": "better than", "worse": "worse than"}.get(rel, rel)
+        return f"{c.a or '?'} {sym} {c.b or '?'}"
+    assert isinstance(c, OrderingClaim)
+    d = c.direction_claimed or c.direction
+    sym = {"decreasing": " > ", "increasing": " < "}.get(d, f" ({d}) ")
+    return sym.join(x or "?" for x in c.configs)
+
 
 COMMON_KEYS = ("id", "text", "source", "kind", "metric", "status", "note")
 KIND_KEYS = {
@@ -184,7 +201,100 @@ def _number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def load_claims(paper: Paper) -> list[dict[str, Any]]:
+# -- the records ------------------------------------------------------------------------------
+@dataclass(kw_only=True)
+class Claim:
+    """One checked claim. `kind` is value, comparison or ordering; a `kind: sanity` claim has the
+    kind its keys describe and `sanity` set. Fields are claims.yaml's keys, defaults filled in."""
+
+    kind: ClassVar[str] = ""
+    id: str
+    status: str = "candidate"
+    text: str | None = None
+    source: dict | None = None
+    metric: str | None = None
+    note: str | None = None
+    sanity: bool = False
+    runnable: bool = False
+    line: str = ""                   # file:line of the claim, for messages
+
+    def __getitem__(self, key: str) -> Any:
+        """claims.yaml's key names read as fields (tests and scripts index claims by key)."""
+        try:
+            return getattr(self, key)
+        except AttributeError:
+            raise KeyError(key) from None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **asdict(self)}
+
+    @property
+    def configs_involved(self) -> list[str]:
+        """The configs the claim is judged on, in the claimed order (None: not on this proxy)."""
+        return []
+
+
+@dataclass(kw_only=True)
+class ValueClaim(Claim):
+    kind: ClassVar[str] = "value"
+    config: str | None = None
+    value: float | None = None
+    spread: float | None = None       # the paper's +-, a standard deviation
+    spread_n: int | None = None       # runs behind the paper's +-
+    tolerance: dict | None = None     # as written: {abs: x} or {rel: r}
+    tolerance_abs: float | None = None  # in metric units, proposed when not written
+    tolerance_from: str | None = None
+    best: Any = None                  # bold in the paper
+
+    @property
+    def configs_involved(self) -> list[str]:
+        return [self.config] if self.config is not None else []
+
+
+@dataclass(kw_only=True)
+class ComparisonClaim(Claim):
+    kind: ClassVar[str] = "comparison"
+    a: str | None = None
+    b: str | None = None
+    relation: str | None = None           # greater | less | within (better/worse normalised)
+    relation_claimed: str | None = None   # better | worse as written, when normalised
+    margin: float | None = None
+    effect: float | None = None
+    factor: list[str] | None = None
+
+    @property
+    def configs_involved(self) -> list[str]:
+        return [x for x in (self.a, self.b) if x is not None]
+
+    @property
+    def tested_relation(self) -> str | None:
+        """What the test of mean(a) - mean(b) checks: greater | less | within."""
+        return self.relation
+
+
+@dataclass(kw_only=True)
+class OrderingClaim(Claim):
+    kind: ClassVar[str] = "ordering"
+    configs: list[str | None] = field(default_factory=list)
+    direction: str | None = None          # decreasing | increasing (better/worse normalised)
+    direction_claimed: str | None = None
+    factor: list[str] | None = None
+
+    @property
+    def configs_involved(self) -> list[str]:
+        return [x for x in self.configs if x is not None]
+
+    @property
+    def tested_relation(self) -> str:
+        """Each adjacent pair's test: a decreasing order claims mean(a) > mean(b)."""
+        return "greater" if self.direction == "decreasing" else "less"
+
+
+CLAIM_TYPES: dict[str, type[Claim]] = {t.kind: t for t in (ValueClaim, ComparisonClaim, OrderingClaim)}
+
+
+# -- loading and checking -----------------------------------------------------------------------
+def load_claims(paper: Paper) -> list[Claim]:
     """The paper's claims, checked and with defaults filled in. No claims.yaml: no claims."""
     path = claims_path(paper)
     if not path.is_file():
@@ -193,7 +303,7 @@ def load_claims(paper: Paper) -> list[dict[str, Any]]:
     return check_claims(data, paper, path)
 
 
-def check_claims(data: dict[str, Any], paper: Paper, path: Path) -> list[dict[str, Any]]:
+def check_claims(data: dict[str, Any], paper: Paper, path: Path) -> list[Claim]:
     lines = _line_index(path) if path.is_file() else []
     ck = _Checker(path, lines)
     extra = [k for k in data if k != "claims"]
@@ -209,26 +319,46 @@ def check_claims(data: dict[str, Any], paper: Paper, path: Path) -> list[dict[st
     configs = list(paper.config_files())
     goals = {m.name: m.goal for m in paper.metrics}
     seen: dict[str, int] = {}
-    out = []
-    for i, item in enumerate(raw):
-        out.append(_check_one(ck, i, item, configs, goals, seen))
-    return out
+    return [_check_one(_Item(ck, i, item, configs), goals, seen) for i, item in enumerate(raw)]
 
 
-def _check_one(ck: _Checker, i: int, item: Any, configs: list[str], goals: dict[str, str],
-               seen: dict[str, int]) -> dict[str, Any]:
+class _Item:
+    """One raw claims.yaml item being checked: its index, its id once known, and the checker."""
+
+    def __init__(self, ck: _Checker, i: int, raw: Any, configs: list[str]) -> None:
+        self.ck, self.i, self.raw, self.configs = ck, i, raw, configs
+        self.cid: str | None = None
+
+    def fail(self, message: str, hint: str | None = None, key: str = "") -> ClaimsError:
+        return self.ck.fail(self.i, self.cid, message, hint=hint, key=key)
+
+    def config_ok(self, name: Any, key: str) -> None:
+        if name is not None and name not in self.configs:
+            raise self.fail(f"names config {name!r}, which the paper does not have",
+                            hint=_suggest(name, self.configs) + " (configs are baseline, method and "
+                            "configs/ablations/<name>.yaml)", key=key)
+
+    def one_of(self, key: str, val: Any, valid: tuple[str, ...]) -> None:
+        if val not in valid:
+            raise self.fail(f"{key} must be one of {', '.join(valid)}, not {val!r}",
+                            hint=_suggest(val, valid) if val else None, key=key)
+
+
+def _check_one(it: _Item, goals: dict[str, str], seen: dict[str, int]) -> Claim:
+    item = it.raw
     if not isinstance(item, dict):
-        raise ck.fail(i, None, f"expected a mapping (id, kind, ...), got {type(item).__name__}")
+        raise it.fail(f"expected a mapping (id, kind, ...), got {type(item).__name__}")
     cid = item.get("id")
     if not isinstance(cid, str) or not ID_RE.match(cid):
-        raise ck.fail(i, None, f"id must be lower-case letters, digits and dashes, got {cid!r}",
+        raise it.fail(f"id must be lower-case letters, digits and dashes, got {cid!r}",
                       hint="e.g. id: random-labels-fit", key="id")
+    it.cid = cid
     if cid in seen:
-        raise ck.fail(i, cid, f"duplicate id (also claim #{seen[cid] + 1})", key="id")
-    seen[cid] = i
+        raise it.fail(f"duplicate id (also claim #{seen[cid] + 1})", key="id")
+    seen[cid] = it.i
     kind = item.get("kind")
     if kind not in KINDS:
-        raise ck.fail(i, cid, f"kind must be one of {', '.join(KINDS)}, not {kind!r}",
+        raise it.fail(f"kind must be one of {', '.join(KINDS)}, not {kind!r}",
                       hint=_suggest(kind, KINDS) if kind else None, key="kind")
     sanity = kind == "sanity"
     if sanity:  # judged like the claim its keys describe, shown apart
@@ -238,152 +368,142 @@ def _check_one(ck: _Checker, i: int, item: Any, configs: list[str], goals: dict[
         if key not in allowed:
             other = [k for k, keys in KIND_KEYS.items() if key in keys]
             hint = (f"`{key}` belongs to {other[0]} claims" if other else _suggest(key, allowed))
-            raise ck.fail(i, cid, f"unknown key {key!r} for a {kind} claim", hint=hint, key=str(key))
-    c = dict(item)
-    c["kind"] = kind
-    c["sanity"] = sanity
-    c.setdefault("text", None)
-    c.setdefault("note", None)
-    c.setdefault("source", None)
-    c.setdefault("metric", None)
-    status = c.setdefault("status", "candidate")
-    if status not in STATUSES:
-        raise ck.fail(i, cid, f"status must be candidate or confirmed, not {status!r}", key="status")
-    if c["source"] is not None:
-        if not isinstance(c["source"], dict):
-            raise ck.fail(i, cid, "source must be a mapping (table, figure, page, row, column, caption)",
-                          key="source")
-        for key in c["source"]:
-            if key not in SOURCE_KEYS:
-                raise ck.fail(i, cid, f"unknown source key {key!r}", hint=_suggest(key, SOURCE_KEYS),
-                              key="source")
-
-    def config_ok(name: Any, key: str) -> None:
-        if name is None:
-            return
-        if name not in configs:
-            raise ck.fail(i, cid, f"names config {name!r}, which the paper does not have",
-                          hint=_suggest(name, configs) + " (configs are baseline, method and "
-                          "configs/ablations/<name>.yaml)", key=key)
-
-    if kind == "value":
-        c.setdefault("config", None)
-        for key in ("spread", "spread_n", "tolerance"):
-            c.setdefault(key, None)
-        config_ok(c["config"], "config")
-        v = c.get("value")
-        if v is None and c["config"] is None:
-            pass  # a number the paper gives elsewhere; nothing to compare
-        elif not _number(v):
-            raise ck.fail(i, cid, f"value must be a number, not {v!r}",
-                          hint="write the claimed number on the metric's scale, e.g. 0.953 for 95.3% "
-                          "when the metric is a fraction", key="value")
-        c.setdefault("value", None)
-        sp = c["spread"]
-        if sp is not None and (not _number(sp) or sp < 0):
-            raise ck.fail(i, cid, f"spread must be a non-negative number (the paper's +-), not {sp!r}",
-                          key="spread")
-        sn = c["spread_n"]
-        if sn is not None and (not isinstance(sn, int) or isinstance(sn, bool) or sn < 1):
-            raise ck.fail(i, cid, f"spread_n must be a positive integer (runs behind the paper's +-), "
-                          f"not {sn!r}", key="spread_n")
-        if sn is not None and sp is None:
-            raise ck.fail(i, cid, "spread_n is given without spread", key="spread_n")
-        tol = c["tolerance"]
-        if tol is not None:
-            if not isinstance(tol, dict) or len(tol) != 1 or next(iter(tol)) not in ("abs", "rel"):
-                raise ck.fail(i, cid, f"tolerance must be {{abs: x}} or {{rel: r}}, not {tol!r}",
-                              hint="one of them: abs is in the metric's units, rel a fraction of the "
-                              "claimed value", key="tolerance")
-            (tk, tv), = tol.items()
-            if not _number(tv) or tv < 0:
-                raise ck.fail(i, cid, f"tolerance {tk} must be a non-negative number, not {tv!r}",
-                              key="tolerance")
-            if tk == "rel" and c["value"] == 0:
-                raise ck.fail(i, cid, "a relative tolerance of a claimed 0 is always 0",
-                              hint="use tolerance: {abs: x}", key="tolerance")
-        tf = c.setdefault("tolerance_from", None)
-        if tf is not None and not isinstance(tf, str):
-            raise ck.fail(i, cid, f"tolerance_from must be a sentence, not {tf!r}", key="tolerance_from")
-        c["tolerance_abs"] = None
-        if tol is not None:
-            (tk, tv), = tol.items()
-            c["tolerance_abs"] = float(tv) if tk == "abs" else float(tv) * abs(c["value"])
-            c["tolerance_from"] = tf or "claims.yaml"
-        elif _number(c["value"]):
-            c["tolerance_abs"], how = propose_tolerance(c["value"], sp)
-            c["tolerance_from"] = f"{NO_TOLERANCE} ({how.removeprefix('proposed: ')})"
-        runnable = c["config"] is not None
-        involved = [c["config"]] if runnable else []
-    elif kind == "comparison":
-        for key in ("a", "b", "relation", "margin", "effect"):
-            c.setdefault(key, None)
-        if c["effect"] is not None and not _number(c["effect"]):
-            raise ck.fail(i, cid, f"effect must be a number (mean(a) - mean(b) on the metric's scale), "
-                          f"not {c['effect']!r}", key="effect")
-        config_ok(c["a"], "a")
-        config_ok(c["b"], "b")
-        if c["a"] is not None and c["a"] == c["b"]:
-            raise ck.fail(i, cid, f"compares config {c['a']!r} with itself", key="b")
-        if c["relation"] not in RELATIONS:
-            raise ck.fail(i, cid, f"relation must be one of {', '.join(RELATIONS)}, not {c['relation']!r}",
-                          hint=_suggest(c["relation"], RELATIONS) if c["relation"] else None,
-                          key="relation")
-        m = c["margin"]
-        if c["relation"] == "within":
-            if not _number(m) or m <= 0:
-                raise ck.fail(i, cid, f"a within claim needs margin: a positive number, not {m!r}",
-                              hint="margin is the largest |mean(a) - mean(b)| the claim allows",
-                              key="margin" if "margin" in item else "relation")
-        elif m is not None:
-            raise ck.fail(i, cid, f"margin is only used with relation: within, not {c['relation']}",
-                          key="margin")
-        runnable = c["a"] is not None and c["b"] is not None
-        involved = [x for x in (c["a"], c["b"]) if x is not None]
-    else:
-        c.setdefault("direction", None)
-        cfgs = c.get("configs")
-        if not isinstance(cfgs, list) or len(cfgs) < 2:
-            raise ck.fail(i, cid, "configs must list at least 2 configs in the claimed order",
-                          key="configs" if "configs" in item else "")
-        for name in cfgs:
-            if name is None:
-                continue
-            if not isinstance(name, str):
-                raise ck.fail(i, cid, f"configs must be config names, got {name!r}", key="configs")
-            config_ok(name, "configs")
-        if len(set(cfgs)) != len(cfgs):
-            raise ck.fail(i, cid, "configs lists a config twice", key="configs")
-        if c["direction"] not in DIRECTIONS:
-            raise ck.fail(i, cid, f"direction must be one of {', '.join(DIRECTIONS)}, not {c['direction']!r}",
-                          hint=_suggest(c["direction"], DIRECTIONS) if c["direction"] else None,
-                          key="direction")
-        runnable = all(x is not None for x in cfgs)
-        involved = [x for x in cfgs if x is not None]
-    if kind != "value":
-        f = c.setdefault("factor", None)
-        if isinstance(f, str):
-            c["factor"] = [f]
-        elif f is not None and not (isinstance(f, list) and all(isinstance(x, str) for x in f)):
-            raise ck.fail(i, cid, f"factor must be a config key or a list of them, not {f!r}",
-                          hint="e.g. factor: model.dropout", key="factor")
-    metric = c["metric"]
-    if involved:
-        # A claim that touches a config is judged on a metric the runs report.
-        if metric is None:
-            raise ck.fail(i, cid, "metric is missing", hint="valid: " + ", ".join(goals), key="")
-        if metric not in goals:
-            raise ck.fail(i, cid, f"names metric {metric!r}, which paper.yaml's reproduction.metrics "
-                          "does not list", hint=_suggest(metric, list(goals)), key="metric")
-    if kind == "comparison" and c["relation"] in ("better", "worse") and runnable:
-        # Normalise to numeric directions once, so the judging code has one vocabulary.
-        up = (c["relation"] == "better") == (goals[metric] == "max")
-        c["relation"] = "greater" if up else "less"
-        c["relation_claimed"] = item["relation"]
-    if kind == "ordering" and c["direction"] in ("better", "worse") and runnable:
-        up = (c["direction"] == "better") == (goals[metric] == "max")
-        c["direction"] = "increasing" if up else "decreasing"
-        c["direction_claimed"] = item["direction"]
-    c["runnable"] = runnable
-    c["line"] = ck.where(i)
+            raise it.fail(f"unknown key {key!r} for a {kind} claim", hint=hint, key=str(key))
+    common = _check_common(it, item)
+    c = _CHECK_KIND[kind](it, item, {k: v for k, v in item.items() if k in KIND_KEYS[kind]})
+    for k, v in common.items():
+        setattr(c, k, v)
+    c.sanity = sanity
+    c.line = it.ck.where(it.i)
+    if isinstance(c, (ComparisonClaim, OrderingClaim)):
+        c.factor = _check_factor(it, item.get("factor"))
+    _check_metric(it, c, goals)
     return c
+
+
+def _check_common(it: _Item, item: dict) -> dict[str, Any]:
+    status = item.get("status", "candidate")
+    if status not in STATUSES:
+        raise it.fail(f"status must be candidate or confirmed, not {status!r}", key="status")
+    src = item.get("source")
+    if src is not None:
+        if not isinstance(src, dict):
+            raise it.fail("source must be a mapping (table, figure, page, row, column, caption)", key="source")
+        for key in src:
+            if key not in SOURCE_KEYS:
+                raise it.fail(f"unknown source key {key!r}", hint=_suggest(key, SOURCE_KEYS), key="source")
+    return {"id": it.cid, "status": status, "source": src, "text": item.get("text"), "note": item.get("note"),
+            "metric": item.get("metric")}
+
+
+def _check_value(it: _Item, item: dict, keys: dict[str, Any]) -> ValueClaim:
+    c = ValueClaim(id=str(it.cid), **keys)
+    it.config_ok(c.config, "config")
+    v = c.value
+    if not (v is None and c.config is None) and not _number(v):  # None, None: a number the paper gives elsewhere
+        raise it.fail(f"value must be a number, not {v!r}",
+                      hint="write the claimed number on the metric's scale, e.g. 0.953 for 95.3% "
+                      "when the metric is a fraction", key="value")
+    sp, sn = c.spread, c.spread_n
+    if sp is not None and (not _number(sp) or sp < 0):
+        raise it.fail(f"spread must be a non-negative number (the paper's +-), not {sp!r}", key="spread")
+    if sn is not None and (not isinstance(sn, int) or isinstance(sn, bool) or sn < 1):
+        raise it.fail(f"spread_n must be a positive integer (runs behind the paper's +-), not {sn!r}",
+                      key="spread_n")
+    if sn is not None and sp is None:
+        raise it.fail("spread_n is given without spread", key="spread_n")
+    tol, tf = c.tolerance, c.tolerance_from
+    if tol is not None:
+        if not isinstance(tol, dict) or len(tol) != 1 or next(iter(tol)) not in ("abs", "rel"):
+            raise it.fail(f"tolerance must be {{abs: x}} or {{rel: r}}, not {tol!r}",
+                          hint="one of them: abs is in the metric's units, rel a fraction of the "
+                          "claimed value", key="tolerance")
+        (tk, tv), = tol.items()
+        if not _number(tv) or tv < 0:
+            raise it.fail(f"tolerance {tk} must be a non-negative number, not {tv!r}", key="tolerance")
+        if tk == "rel" and v == 0:
+            raise it.fail("a relative tolerance of a claimed 0 is always 0", hint="use tolerance: {abs: x}",
+                          key="tolerance")
+    if tf is not None and not isinstance(tf, str):
+        raise it.fail(f"tolerance_from must be a sentence, not {tf!r}", key="tolerance_from")
+    if tol is not None:
+        (tk, tv), = tol.items()
+        c.tolerance_abs = float(tv) if tk == "abs" else float(tv) * abs(v)
+        c.tolerance_from = tf or "claims.yaml"
+    elif _number(v):
+        c.tolerance_abs, how = propose_tolerance(v, sp)
+        c.tolerance_from = f"{NO_TOLERANCE} ({how.removeprefix('proposed: ')})"
+    c.runnable = c.config is not None
+    return c
+
+
+def _check_comparison(it: _Item, item: dict, keys: dict[str, Any]) -> ComparisonClaim:
+    keys.pop("factor", None)
+    c = ComparisonClaim(id=str(it.cid), **keys)
+    if c.effect is not None and not _number(c.effect):
+        raise it.fail(f"effect must be a number (mean(a) - mean(b) on the metric's scale), not {c.effect!r}",
+                      key="effect")
+    it.config_ok(c.a, "a")
+    it.config_ok(c.b, "b")
+    if c.a is not None and c.a == c.b:
+        raise it.fail(f"compares config {c.a!r} with itself", key="b")
+    it.one_of("relation", c.relation, RELATIONS)
+    m = c.margin
+    if c.relation == "within":
+        if not _number(m) or m <= 0:
+            raise it.fail(f"a within claim needs margin: a positive number, not {m!r}",
+                          hint="margin is the largest |mean(a) - mean(b)| the claim allows",
+                          key="margin" if "margin" in item else "relation")
+    elif m is not None:
+        raise it.fail(f"margin is only used with relation: within, not {c.relation}", key="margin")
+    c.runnable = c.a is not None and c.b is not None
+    return c
+
+
+def _check_ordering(it: _Item, item: dict, keys: dict[str, Any]) -> OrderingClaim:
+    cfgs = keys.get("configs")
+    if not isinstance(cfgs, list) or len(cfgs) < 2:
+        raise it.fail("configs must list at least 2 configs in the claimed order",
+                      key="configs" if "configs" in item else "")
+    for name in cfgs:
+        if name is not None and not isinstance(name, str):
+            raise it.fail(f"configs must be config names, got {name!r}", key="configs")
+        it.config_ok(name, "configs")
+    if len(set(cfgs)) != len(cfgs):
+        raise it.fail("configs lists a config twice", key="configs")
+    it.one_of("direction", keys.get("direction"), DIRECTIONS)
+    c = OrderingClaim(id=str(it.cid), configs=list(cfgs), direction=keys.get("direction"))
+    c.runnable = all(x is not None for x in cfgs)
+    return c
+
+
+_CHECK_KIND = {"value": _check_value, "comparison": _check_comparison, "ordering": _check_ordering}
+
+
+def _check_factor(it: _Item, f: Any) -> list[str] | None:
+    if isinstance(f, str):
+        return [f]
+    if f is not None and not (isinstance(f, list) and all(isinstance(x, str) for x in f)):
+        raise it.fail(f"factor must be a config key or a list of them, not {f!r}",
+                      hint="e.g. factor: model.dropout", key="factor")
+    return f
+
+
+def _check_metric(it: _Item, c: Claim, goals: dict[str, str]) -> None:
+    """A claim that touches a config is judged on a metric the runs report; better/worse become
+    numeric directions once, so the judging code has one vocabulary."""
+    metric = c.metric
+    if c.configs_involved:
+        if metric is None:
+            raise it.fail("metric is missing", hint="valid: " + ", ".join(goals), key="")
+        if metric not in goals:
+            raise it.fail(f"names metric {metric!r}, which paper.yaml's reproduction.metrics does not list",
+                          hint=_suggest(metric, list(goals)), key="metric")
+    if not c.runnable:
+        return
+    if isinstance(c, ComparisonClaim) and c.relation in ("better", "worse"):
+        up = (c.relation == "better") == (goals[metric] == "max")
+        c.relation_claimed, c.relation = c.relation, "greater" if up else "less"
+    if isinstance(c, OrderingClaim) and c.direction in ("better", "worse"):
+        up = (c.direction == "better") == (goals[metric] == "max")
+        c.direction_claimed, c.direction = c.direction, "increasing" if up else "decreasing"

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .claims import Claim, ComparisonClaim, OrderingClaim, ValueClaim
 from .configs import SECTIONS, deep_merge
 from .paper import Paper
 from .stats import Describe
@@ -59,18 +60,14 @@ def _covered(key: str, factor: list[str]) -> bool:
     return any(key == f or key.startswith(f + ".") for f in factor)
 
 
-def confounded(claim: dict[str, Any], values: dict[str, dict[str, Any]]) -> list[str]:
+def confounded(claim: Claim, values: dict[str, dict[str, Any]]) -> list[str]:
     """Flag sentences for the claim's config pairs that differ in more than its factor."""
-    if claim["kind"] == "comparison":
-        pairs = [(claim["a"], claim["b"])]
-    elif claim["kind"] == "ordering":
-        cfgs = claim["configs"]
-        pairs = list(zip(cfgs, cfgs[1:]))
-    else:
+    if not isinstance(claim, (ComparisonClaim, OrderingClaim)):
         return []
-    factor = claim.get("factor")
+    cfgs = claim.configs if isinstance(claim, OrderingClaim) else [claim.a, claim.b]
+    factor = claim.factor
     out = []
-    for a, b in pairs:
+    for a, b in zip(cfgs, cfgs[1:]):
         if a not in values or b not in values:
             continue
         keys = differing_keys(values[a], values[b])
@@ -82,8 +79,8 @@ def confounded(claim: dict[str, Any], values: dict[str, dict[str, Any]]) -> list
     return out
 
 
-def tolerance_covers_range(claim: dict[str, Any], rng: tuple[float, float] | None) -> str | None:
-    tol, v = claim.get("tolerance_abs"), claim.get("value")
+def tolerance_covers_range(claim: ValueClaim, rng: tuple[float, float] | None) -> str | None:
+    tol, v = claim.tolerance_abs, claim.value
     if rng is None or tol is None or v is None:
         return None
     lo, hi = rng
@@ -121,8 +118,8 @@ def audit(paper: Paper, results: Any = None) -> dict[str, list[str]]:
     values = config_values(paper)
     n = len(paper.seeds)
     out: dict[str, list[str]] = {"cannot_fail": [], "confounded": [], "no_tolerance": [], "underpowered": []}
-    comparisons = [c for c in claims if c["kind"] != "value" and c["runnable"]]
-    family = sum(1 if c["kind"] == "comparison" else len(c["configs"]) - 1 for c in comparisons)
+    comparisons = [c for c in claims if not isinstance(c, ValueClaim) and c.runnable]
+    family = sum(len(c.configs_involved) - 1 for c in comparisons)
     level = ALPHA / max(family, 1)
 
     def stats(cfg: str, metric: str):
@@ -132,40 +129,40 @@ def audit(paper: Paper, results: Any = None) -> dict[str, list[str]]:
         return describe(vals) if vals else None
 
     for c in claims:
-        cid = c["id"]
-        if c.get("sanity"):
+        cid = c.id
+        if c.sanity:
             out["cannot_fail"].append(f"{cid}: kind: sanity (outcome fixed by construction; shown apart)")
-        if c["kind"] == "value":
-            if not c["runnable"] or c["value"] is None:
+        if isinstance(c, ValueClaim):
+            if not c.runnable or c.value is None:
                 continue
-            flag = tolerance_covers_range(c, metric_range(paper, c["metric"]))
+            flag = tolerance_covers_range(c, metric_range(paper, c.metric))
             if flag:
                 out["cannot_fail"].append(f"{cid}: {flag}")
-            if c["tolerance"] is None:
-                out["no_tolerance"].append(f"{cid}: {c['tolerance_from']}: ±{c['tolerance_abs']:g}; "
+            if c.tolerance is None:
+                out["no_tolerance"].append(f"{cid}: {c.tolerance_from}: ±{c.tolerance_abs:g}; "
                                            f"write tolerance: {{abs: x}} in claims.yaml")
             continue
-        if not c["runnable"]:
+        if not c.runnable:
             continue
         out["confounded"].extend(f"{cid}: {f}" for f in confounded(c, values))
-        cfgs = [c["a"], c["b"]] if c["kind"] == "comparison" else c["configs"]
-        rng = metric_range(paper, c["metric"])
-        ds = [stats(x, c["metric"]) for x in cfgs]
+        cfgs = c.configs_involved
+        rng = metric_range(paper, c.metric)
+        ds = [stats(x, c.metric) for x in cfgs]
         for (a, da), (b, db) in zip(zip(cfgs, ds), zip(cfgs[1:], ds[1:])):
             if da is not None and db is not None:
                 flag = at_bound(a, b, da, db, rng)
                 if flag:
                     out["cannot_fail"].append(f"{cid}: {flag}")
-        if c["kind"] != "comparison" or c["relation"] == "within":
+        if not isinstance(c, ComparisonClaim) or c.relation == "within":
             continue
         da, db = ds
         d_units = mde(1.0, n, level, POWER)
         if da is not None and db is not None and da.std is not None and db.std is not None:
             sd = math.sqrt((da.std ** 2 + db.std ** 2) / 2)
-            effect = c["effect"] if c["effect"] is not None else da.mean - db.mean
-            what = "claimed" if c["effect"] is not None else "observed"
+            effect = c.effect if c.effect is not None else da.mean - db.mean
+            what = "claimed" if c.effect is not None else "observed"
             need = seeds_for_effect(effect, sd, level, POWER)
-            against = c["effect"] is None and ((effect < 0) if c["relation"] == "greater" else (effect > 0))
+            against = c.effect is None and ((effect < 0) if c.relation == "greater" else (effect > 0))
             if against:
                 out["underpowered"].append(f"{cid}: the observed effect {effect:.3g} goes against the claim; "
                                            f"{n} seeds detect differences ≥ {mde(sd, n, level, POWER):.3g}")
@@ -176,6 +173,6 @@ def audit(paper: Paper, results: Any = None) -> dict[str, list[str]]:
         elif d_units is not None:
             out["underpowered"].append(
                 f"{cid}: before any run, {n} seeds detect only differences ≥ {d_units:.2f} standard "
-                f"deviations of {c['metric']} over seeds (80% power, level {level:.3g})"
-                + (f"; the claimed effect is {c['effect']:g}" if c["effect"] is not None else ""))
+                f"deviations of {c.metric} over seeds (80% power, level {level:.3g})"
+                + (f"; the claimed effect is {c.effect:g}" if c.effect is not None else ""))
     return out

@@ -7,7 +7,7 @@ Nothing here imports torch: `repro run` with nothing to do, `repro report` and
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -128,8 +128,12 @@ class Paper:
                                    hint="list each seed once", where=where)
         return seeds
 
-    @property
-    def metrics(self) -> list[MetricSpec]:
+    metrics: list[MetricSpec] = field(init=False, repr=False)  # checked once, when the folder loads
+
+    def __post_init__(self) -> None:
+        self.metrics = self._check_metrics()
+
+    def _check_metrics(self) -> list[MetricSpec]:
         raw = self.reproduction.get("metrics") or {}
         out: list[MetricSpec] = []
         if isinstance(raw, list):  # plain list: assume bigger is better unless named *loss*/ppl

@@ -21,7 +21,7 @@ from typing import Any
 
 from . import numfmt
 from .atomic import atomic_write_text
-from .claims import source_text
+from .claims import ComparisonClaim, OrderingClaim, ValueClaim, source_text, stated
 from .errors import ReproError
 from .results import paper_results_dir
 from .stats import Describe
@@ -79,24 +79,15 @@ def desc(d: Describe | None, *, ci: bool = True) -> str:
 
 def claimed_text(v: ClaimVerdict) -> str:
     c = v.claim
-    if v.kind == "value":
+    if isinstance(c, ValueClaim):
         if v.claimed is None:
             return "—"
         s = num(v.claimed) + (f" ± {num(v.claimed_spread)}" if v.claimed_spread is not None else "")
-        tol = c.get("tolerance")
-        if tol:
-            (k, t), = tol.items()
+        if c.tolerance:
+            (k, t), = c.tolerance.items()
             s += f" (tol. ±{num(t)})" if k == "abs" else f" (tol. ±{num(t * 100)}%)"
         return s
-    if v.kind == "comparison":
-        rel = c.get("relation_claimed") or c.get("relation")
-        sym = {"greater": ">", "less": "<", "better": "better than", "worse": "worse than"}.get(rel)
-        if rel == "within":
-            return f"|{c['a']} − {c['b']}| ≤ {num(c.get('margin'))}"
-        return f"{c.get('a') or '?'} {sym or rel} {c.get('b') or '?'}"
-    d = c.get("direction_claimed") or c.get("direction")
-    sym = {"decreasing": " > ", "increasing": " < "}.get(d, f" ({d}) ")
-    return sym.join(x or "?" for x in c.get("configs") or [])
+    return stated(c, num)
 
 
 def reproduced_text(v: ClaimVerdict) -> str:
@@ -124,8 +115,8 @@ def planning_text(v: ClaimVerdict) -> str:
     parts = []
     if v.mde is not None:
         parts.append(f"detectable at 80% power: ≥{num(abs(v.mde), 3)}")
-    rel = v.claim.get("relation") if v.kind == "comparison" else (
-        "greater" if v.claim.get("direction") == "decreasing" else "less")
+    assert isinstance(v.claim, (ComparisonClaim, OrderingClaim))
+    rel = v.claim.tested_relation
     against = v.planned_effect is not None and v.planned_from == "observed" and (
         (v.planned_effect < 0) if rel == "greater" else (v.planned_effect > 0))
     if against:
@@ -151,7 +142,7 @@ def verdict_text(v: ClaimVerdict) -> str:
 
 def evidence_text(v: ClaimVerdict) -> str:
     if v.verdict == "not run":
-        return cell(v.claim.get("note")) or "no run"
+        return cell(v.claim.note) or "no run"
     if v.kind == "value":
         parts = []
         if v.gap_abs is not None:
@@ -255,7 +246,7 @@ def render_report_text(paper, judgement: PaperJudgement, results_root: Path) -> 
     name = PAPER_TEMPLATE if (paper.root / "report.md.j2").is_file() else BASE_TEMPLATE
     all_rows = [{
         "v": v, "claimed": claimed_text(v), "reproduced": reproduced_text(v),
-        "evidence": evidence_text(v), "source": source_text(v.claim.get("source")),
+        "evidence": evidence_text(v), "source": source_text(v.claim.source),
         "verdict": verdict_text(v), "tolerance": tolerance_text(v), "planning": planning_text(v),
     } for v in judgement.verdicts]
     rows = [r for r in all_rows if not r["v"].sanity]

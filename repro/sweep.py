@@ -50,7 +50,6 @@ def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, d
     # or metric must leave nothing behind, not even results/.
     configs = resolve_configs(p, split_names(only))
     seed_list = check_seeds(seed_list) if seed_list is not None else p.seeds
-    p.metrics  # noqa: B018 - validates paper.yaml's metrics
     if until_decided:
         from .claims import load_claims
 

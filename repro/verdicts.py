@@ -99,7 +99,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .claims import load_claims, metric_range
+from .claims import Claim, ComparisonClaim, OrderingClaim, ValueClaim, load_claims, metric_range
 from .numfmt import fmt, p_rel
 from .stats import (Describe, WelchResult, describe, holm, mde, seeds_for_effect, smallest_n, t_quantile, welch,
                     welch_df)
@@ -117,7 +117,7 @@ FAILED_STATUSES = ("failed", "diverged", "timeout", "corrupt")
 
 @dataclass
 class ClaimVerdict:
-    claim: dict
+    claim: Claim
     id: str
     kind: str
     verdict: str
@@ -279,14 +279,14 @@ def value_seeds_to_decide(gap: float, tol: float, sd: float, sp: float | None, s
     return smallest_n(ok, cap, start=3)
 
 
-def _judge_value(c: dict, d: Describe, alpha: float = ALPHA) -> ClaimVerdict:
-    v, sp, sn = c["value"], c["spread"], c.get("spread_n") or 1
-    base = _verdict(c, "inconclusive", "", [c["config"]], {c["config"]: d}, claimed=v, spread=sp)
-    base.tolerance = tol = c["tolerance_abs"]
-    base.tolerance_from = c.get("tolerance_from")
+def _judge_value(c: ValueClaim, d: Describe, alpha: float = ALPHA) -> ClaimVerdict:
+    v, sp, sn = c.value, c.spread, c.spread_n or 1
+    assert v is not None and c.config is not None
+    base = _verdict(c, "inconclusive", "", [c.config], {c.config: d}, claimed=v, spread=sp)
+    tol = base.tolerance
     if d.n == 0:
         base.verdict = "not run"
-        base.reason = f"Not run: no finished run of {c['config']} reports {c['metric']}" + (
+        base.reason = f"Not run: no finished run of {c.config} reports {c.metric}" + (
             f" ({d.n_failed} failed)." if d.n_failed else ".")
         return base
     assert d.mean is not None
@@ -388,8 +388,7 @@ def judge_pair(a: list[float], b: list[float], relation: str, margin: float | No
 def judge_value(claim: dict, values: list[float], alpha: float = ALPHA) -> ClaimVerdict:
     """A value claim (keys as load_claims returns them: id, value, spread, spread_n, tolerance_abs,
     config, metric) judged on the given per-seed values."""
-    c = {"kind": "value", "status": "confirmed", "spread": None, "spread_n": None, "tolerance_from": None,
-         "config": "config", "metric": "metric", "id": "claim", **claim}
+    c = ValueClaim(**{"status": "confirmed", "config": "config", "metric": "metric", "id": "claim", **claim})
     return _judge_value(c, describe(values), alpha)
 
 
@@ -433,36 +432,42 @@ def _decide(t: _Test, alpha: float = ALPHA) -> str:
     return "inconclusive"
 
 
-def _verdict(c: dict, verdict: str, reason: str, configs: list[str], stats: dict[str, Describe],
+def _verdict(c: Claim, verdict: str, reason: str, configs: list[str], stats: dict[str, Describe],
              claimed: float | None = None, spread: float | None = None) -> ClaimVerdict:
-    return ClaimVerdict(
-        claim=c, id=c["id"], kind=c["kind"], verdict=verdict, reason=reason, metric=c.get("metric"),
+    v = ClaimVerdict(
+        claim=c, id=c.id, kind=c.kind, verdict=verdict, reason=reason, metric=c.metric,
         configs=configs, stats=stats, claimed=claimed, claimed_spread=spread, gap_abs=None,
         gap_rel=None, p_value=None, p_adjusted=None, effect_size=None, diff=None, diff_ci=None,
-        status=c.get("status", "candidate"),
-        relation=c.get("relation") if c["kind"] == "comparison" else c.get("direction"),
-        margin=c.get("margin"), sanity=bool(c.get("sanity")),
-        tolerance=c.get("tolerance_abs"), tolerance_from=c.get("tolerance_from"),
+        status=c.status, sanity=c.sanity,
     )
+    if isinstance(c, ComparisonClaim):
+        v.relation, v.margin = c.relation, c.margin
+    elif isinstance(c, OrderingClaim):
+        v.relation = c.direction
+    elif isinstance(c, ValueClaim):
+        v.tolerance, v.tolerance_from = c.tolerance_abs, c.tolerance_from
+    return v
 
 
-def _not_runnable(c: dict, configs: list[str]) -> ClaimVerdict:
-    note = (c.get("note") or "").strip()
+def _not_runnable(c: Claim, configs: list[str]) -> ClaimVerdict:
+    note = (c.note or "").strip()
     reason = "Not run: the claim names no config that runs on this reproduction"
     reason += f" ({note.rstrip('.')})." if note else "."
-    return _verdict(c, "not run", reason, configs, {}, claimed=c.get("value"), spread=c.get("spread"))
+    if isinstance(c, ValueClaim):
+        return _verdict(c, "not run", reason, configs, {}, claimed=c.value, spread=c.spread)
+    return _verdict(c, "not run", reason, configs, {})
 
 
-def _missing(c: dict, configs: list[str], stats: dict[str, Describe]) -> ClaimVerdict | None:
+def _missing(c: Claim, configs: list[str], stats: dict[str, Describe]) -> ClaimVerdict | None:
     empty = [k for k in configs if stats[k].n == 0]
     if not empty:
         return None
     fails = sum(stats[k].n_failed for k in empty)
-    return _verdict(c, "not run", f"Not run: no finished run of {', '.join(empty)} reports {c['metric']}"
+    return _verdict(c, "not run", f"Not run: no finished run of {', '.join(empty)} reports {c.metric}"
                     + (f" ({fails} failed)." if fails else "."), configs, stats)
 
 
-def _few(c: dict, configs: list[str], stats: dict[str, Describe]) -> str | None:
+def _few(c: Claim, configs: list[str], stats: dict[str, Describe]) -> str | None:
     few = [f"{k} has {stats[k].n}" for k in configs if stats[k].n < 2]
     if few:
         return ("Inconclusive: fewer than 2 finished seeds (" + ", ".join(few)
@@ -505,40 +510,38 @@ def judge_paper(paper: "Paper", results: "PaperResults", *, alpha: float = ALPHA
     family: list[_Test] = []
     pending: list[tuple[ClaimVerdict, list[tuple[str, str, _Test | None, WelchResult]]]] = []
     for c in claims:
-        kind = c["kind"]
-        if kind == "value":
-            cfgs = [c["config"]] if c["config"] else []
-            if not c["runnable"] or c["value"] is None:
+        kind = c.kind
+        if isinstance(c, ValueClaim):
+            cfgs = [c.config] if c.config else []
+            if not c.runnable or c.value is None:
                 verdicts.append(_not_runnable(c, cfgs))
             else:
-                v = _judge_value(c, stats_of(c["config"], c["metric"]), alpha)
-                flag = tolerance_covers_range(c, metric_range(paper, c["metric"]))
+                v = _judge_value(c, stats_of(c.config, c.metric), alpha)
+                flag = tolerance_covers_range(c, metric_range(paper, c.metric))
                 if flag:
                     v.flags.append(flag)
                 verdicts.append(v)
             continue
-        cfgs = [c["a"], c["b"]] if kind == "comparison" else list(c["configs"])
-        if not c["runnable"]:
-            verdicts.append(_not_runnable(c, [x for x in cfgs if x]))
+        assert isinstance(c, (ComparisonClaim, OrderingClaim))
+        if not c.runnable:
+            verdicts.append(_not_runnable(c, c.configs_involved))
             continue
-        stats = {k: stats_of(k, c["metric"]) for k in cfgs}
+        cfgs = c.configs_involved
+        stats = {k: stats_of(k, c.metric) for k in cfgs}
         v = _missing(c, cfgs, stats)
         if v is None:
             v = _verdict(c, "inconclusive", "", cfgs, stats)
-            if kind == "comparison":
-                rel, pairs = c["relation"], [(c["a"], c["b"])]
-            else:
-                rel = "greater" if c["direction"] == "decreasing" else "less"
-                pairs = list(zip(cfgs, cfgs[1:]))
+            rel = c.tested_relation
+            margin = c.margin if isinstance(c, ComparisonClaim) else None
             tests = []
-            for a, b in pairs:
-                t, w = _test(stats[a].values, stats[b].values, rel, c.get("margin"))
+            for a, b in zip(cfgs, cfgs[1:]):
+                t, w = _test(stats[a].values, stats[b].values, rel, margin)
                 if t is not None:
                     family.append(t)
                 tests.append((a, b, t, w))
             pending.append((v, tests))
             v.flags.extend(confounded(c, values))
-            rng = metric_range(paper, c["metric"])
+            rng = metric_range(paper, c.metric)
             for a, b in zip(cfgs, cfgs[1:]):
                 flag = at_bound(a, b, stats[a], stats[b], rng)
                 if flag:
@@ -631,7 +634,7 @@ def _plan_power(v: ClaimVerdict, level: float) -> None:
     sd = math.sqrt((da.std ** 2 + db.std ** 2) / 2)
     n = min(da.n, db.n)
     v.mde = mde(sd, n, level, POWER)
-    effect = v.claim.get("effect") if v.kind == "comparison" else None
+    effect = v.claim.effect if isinstance(v.claim, ComparisonClaim) else None
     v.planned_from = "claim" if effect is not None else "observed"
     v.planned_effect = effect if effect is not None else (da.mean - db.mean if da.mean is not None and db.mean is not None else None)
     if v.planned_effect is not None:
@@ -639,10 +642,11 @@ def _plan_power(v: ClaimVerdict, level: float) -> None:
 
 
 def _finish(v: ClaimVerdict, tests: list[tuple[str, str, _Test | None, WelchResult]], alpha: float = ALPHA) -> None:
-    rel = v.claim["relation"] if v.kind == "comparison" else (
-        "greater" if v.claim["direction"] == "decreasing" else "less")
-    margin = v.claim.get("margin")
-    if v.kind == "comparison":
+    c = v.claim
+    assert isinstance(c, (ComparisonClaim, OrderingClaim))
+    rel = c.tested_relation
+    margin = c.margin if isinstance(c, ComparisonClaim) else None
+    if isinstance(c, ComparisonClaim):
         a, b, t, w = tests[0]
         v.diff, v.diff_ci, v.effect_size = w.diff, w.diff_ci, w.cohen_d
         if t is None:

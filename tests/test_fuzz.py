@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from repro.arxiv_ids import ArxivId, parse_arxiv_id
-from repro.claims import check_claims, load_claims
+from repro.claims import Claim, check_claims, load_claims
 from repro.configs import resolve_configs
 from repro.errors import ArxivIdError, ReproError
 from repro.extract.latex_tables import parse_latex_tables
@@ -175,7 +175,7 @@ def test_claims_loader_on_mutated_yaml(paper, data):
     except ReproError as e:
         assert e.message and e.where and str(path) in e.where
         return
-    assert all(isinstance(c, dict) and "runnable" in c for c in claims)
+    assert all(isinstance(c, Claim) and isinstance(c.runnable, bool) for c in claims)
 
 
 @FUZZ

@@ -398,10 +398,13 @@ def test_publish_with_nothing_changed_rewrites_nothing(project: Path, capsys) ->
     assert (project / "results" / "2001.00002" / "report.md").stat().st_mtime_ns != before[outputs[0]]
 
 
-def _verdict(**kw):
+def _verdict(claim=None, **kw):
     from types import SimpleNamespace
 
-    base = dict(claim={}, id="c", kind="comparison", verdict="inconclusive", reason="", metric="m", configs=["a", "b"],
+    from repro.claims import CLAIM_TYPES
+
+    kind = kw.get("kind", "comparison")
+    base = dict(claim=CLAIM_TYPES[kind](id="c", **(claim or {})), id="c", kind="comparison", verdict="inconclusive", reason="", metric="m", configs=["a", "b"],
                 stats={}, claimed=None, claimed_spread=None, gap_abs=None, gap_rel=None, p_value=None,
                 p_adjusted=None, effect_size=None, diff=None, diff_ci=None)
     base.update(kw)

@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any
 
-from ..claims import source_text
+from ..claims import Claim, ComparisonClaim, OrderingClaim, source_text, stated
 from ..yamlio import flatten
 from ..numfmt import clip, fmt, interval, mean_std, metric_range, p_is, scaled, signed, spread, unit_of, with_unit
 
@@ -36,7 +36,7 @@ def _g(obj: Any, name: str, default: Any = None) -> Any:
 
 
 def is_sanity(v: Any) -> bool:
-    return v.kind == "sanity" or (v.claim or {}).get("kind") == "sanity" or bool(_g(v, "sanity", False))
+    return v.kind == "sanity" or v.claim.sanity or bool(_g(v, "sanity", False))
 
 
 def flags_of(v: Any) -> list[str]:
@@ -77,12 +77,10 @@ def n_text(v: Any) -> str:
 
 def _direction(v: Any) -> int:
     """+1 when the claim says a > b (diff = mean(a) - mean(b) should be positive), else -1."""
-    c = v.claim or {}
-    rel = c.get("relation") or _g(v, "relation")
-    if v.kind == "ordering":
-        d = c.get("direction") or _g(v, "relation")
-        return 1 if d in ("decreasing", "greater") else -1
-    return -1 if rel in ("less", "worse") else 1
+    c = v.claim
+    if isinstance(c, OrderingClaim):
+        return 1 if c.direction in ("decreasing", "greater") else -1
+    return -1 if isinstance(c, ComparisonClaim) and c.relation in ("less", "worse") else 1
 
 
 def _deciding_pair(v: Any) -> dict[str, Any] | None:
@@ -109,9 +107,8 @@ def _d_meaningful(stats: dict[str, Any], d: Any) -> bool:
 
 def evidence(v: Any) -> str:
     """The test that decided the verdict, with the adjustment the verdict used."""
-    c = v.claim or {}
     if v.verdict == "not run":
-        return str(c.get("note") or "no finished run")
+        return str(v.claim.note or "no finished run")
     if v.kind == "value":
         parts = []
         if _num(v.gap_abs) is not None:
@@ -188,9 +185,9 @@ def forest_row(v: Any, rng_of) -> dict[str, Any] | None:
         if _num(diff) is None:
             return None
         sign = _direction(v)
-        if (v.claim or {}).get("relation") == "within":
+        if isinstance(v.claim, ComparisonClaim) and v.claim.relation == "within":
             sign = 1
-            band = _num((v.claim or {}).get("margin"))
+            band = _num(v.claim.margin)
         point = sign * diff
         lo = hi = None
         if ci and _num(ci[0]) is not None and _num(ci[1]) is not None:
@@ -211,7 +208,6 @@ def forest_row(v: Any, rng_of) -> dict[str, Any] | None:
 
 
 def claimed_text(v: Any, unit=(1.0, "")) -> str:
-    c = v.claim or {}
     if v.kind == "value":
         if _num(v.claimed) is None:
             return "—"
@@ -219,15 +215,7 @@ def claimed_text(v: Any, unit=(1.0, "")) -> str:
         if _num(v.claimed_spread) is not None:
             s += f" ± {spread(scaled(v.claimed_spread, unit))}"
         return with_unit(s, unit)
-    if v.kind == "comparison":
-        rel = c.get("relation_claimed") or c.get("relation")
-        if rel == "within":
-            return f"|{c.get('a')} − {c.get('b')}| ≤ {fmt(c.get('margin'))}"
-        sym = {"greater": ">", "less": "<", "better": "better than", "worse": "worse than"}.get(rel, rel)
-        return f"{c.get('a') or '?'} {sym} {c.get('b') or '?'}"
-    d = c.get("direction_claimed") or c.get("direction")
-    sym = {"decreasing": " > ", "increasing": " < "}.get(d, f" ({d}) ")
-    return sym.join(str(x or "?") for x in (c.get("configs") or v.configs or []))
+    return stated(v.claim, fmt)
 
 
 def source_link(src: Any, pdf_url: str | None) -> tuple[str, str | None]:
@@ -240,17 +228,21 @@ def source_link(src: Any, pdf_url: str | None) -> tuple[str, str | None]:
     return text, link
 
 
+def _stripped(x: Any) -> str | None:
+    return (str(x).strip() or None) if x else None
+
+
 def claim_view(i: int, v: Any, *, proxy: bool, pdf_url: str | None, rng_of, unit_of=None) -> dict[str, Any]:
-    c = v.claim or {}
+    c: Claim = v.claim
     unit = unit_of(v.metric) if unit_of else (1.0, "")
-    src_text, src_link = source_link(c.get("source"), pdf_url)
+    src_text, src_link = source_link(c.source, pdf_url)
     stats = v.stats or {}
     rng = rng_of(v.metric)
     if v.kind == "value":
         reproduced = [describe_text(d, rng=rng, unit=unit) for d in stats.values()][:1]
     else:
         reproduced = [f"{k}: {describe_text(d, ci=False, unit=unit)}" for k, d in stats.items()]
-    status = _g(v, "status", c.get("status") or "candidate")
+    status = _g(v, "status", c.status)
     context = []
     if v.verdict != "not run":
         if proxy:
@@ -259,17 +251,16 @@ def claim_view(i: int, v: Any, *, proxy: bool, pdf_url: str | None, rng_of, unit
         if nt:
             context.append(nt)
     return {
-        "n": i, "id": v.id, "text": (str(c.get("text")).strip() or None) if c.get("text") else None,
+        "n": i, "id": v.id, "text": _stripped(c.text),
         "kind": v.kind, "status": status, "confirmed": status == "confirmed",
         "sanity": is_sanity(v), "flags": flags_of(v),
         "metric": v.metric, "configs": list(v.configs or []), "verdict": v.verdict,
         "verdict_class": VERDICT_CLASS.get(v.verdict, "none"), "severity": SEVERITY.get(v.verdict, 3),
         "context": ", ".join(context), "reason": v.reason, "method": _g(v, "method"),
         "where": src_text, "where_url": src_link,
-        "caption": (str(c["source"].get("caption")).strip() or None)
-        if isinstance(c.get("source"), dict) and c["source"].get("caption") else None,
+        "caption": _stripped((c.source or {}).get("caption")),
         "claimed": claimed_text(v, unit), "reproduced": reproduced, "evidence": evidence(v),
-        "note": (str(c.get("note")).strip() or None) if c.get("note") else None,
+        "note": _stripped(c.note),
         "forest": forest_row(v, rng_of), "plot": None,
     }
 
