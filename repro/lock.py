@@ -64,6 +64,12 @@ def _stale(info: dict) -> bool:
     return info.get("host") == socket.gethostname() and not _alive(pid)
 
 
+def held(folder: Path) -> bool:
+    """Whether a live `repro run` holds `folder/.lock` (a lock whose holder is gone is not held)."""
+    info = _read(folder / ".lock")
+    return bool(info) and not _stale(info)
+
+
 def _not_a_file(path: Path) -> None:
     """A `.lock` that is a folder (or a FIFO, a device) is no lock repro can hold or clear."""
     try:

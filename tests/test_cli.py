@@ -12,7 +12,7 @@ LIGHT_MODULES = [
     "repro.commands.new", "repro.commands.status", "repro.planner", "repro.configs",
     "repro.verdicts", "repro.report", "repro.site.build", "repro.extract.tables",
     "repro.commands.track", "repro.api", "repro.sweep", "repro.tracking",
-    "repro.commands.check", "repro.flags", "repro.sequential",
+    "repro.commands.check", "repro.flags", "repro.sequential", "repro.status",
 ]
 
 
