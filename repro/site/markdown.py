@@ -9,7 +9,8 @@ clickable only for http(s) URLs; anything else (`javascript:`, `data:`) stays te
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import quote, urlsplit
 
 from markupsafe import Markup, escape
 
@@ -166,3 +167,7 @@ def render_markdown(text: str, *, heading_offset: int = 1) -> Markup:
         i += 1
     flush()
     return Markup("\n".join(html))
+
+
+def url_segment(s: Any) -> str:
+    return quote(str(s), safe="")
