@@ -37,13 +37,19 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any
 
+# The records live in claim_types (the judge and the site use them without the checker);
+# callers import them from here.
+from .claim_types import (CLAIM_TYPES, Claim, ComparisonClaim, OrderingClaim, ValueClaim, source_text,
+                          stated)
 from .errors import ClaimsError, suggest
 from .paper import Paper
 from .yamlio import load_mapping
+
+__all__ = ["CLAIM_TYPES", "Claim", "ComparisonClaim", "OrderingClaim", "ValueClaim", "check_claims", "claims_path",
+           "load_claims", "metric_range", "propose_tolerance", "source_text", "stated"]
 
 KINDS = ("value", "comparison", "ordering", "sanity")
 STATUSES = ("candidate", "confirmed")
@@ -51,34 +57,6 @@ RELATIONS = ("greater", "less", "within", "better", "worse")
 DIRECTIONS = ("decreasing", "increasing", "better", "worse")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SOURCE_KEYS = ("table", "figure", "page", "row", "column", "caption", "section", "equation")
-
-
-def source_text(src: Any) -> str:
-    """A claim's source as a reader cites it: 'Table 3, p. 8, row ResNet-50'."""
-    if not isinstance(src, dict):
-        return ""
-    parts = []
-    for key, label in (("table", "Table"), ("figure", "Fig."), ("section", "§"), ("equation", "Eq."),
-                       ("page", "p."), ("row", "row"), ("column", "col.")):
-        val = src.get(key)
-        if val not in (None, ""):
-            parts.append(f"§{val}" if label == "§" else f"{label} {val}")
-    return ", ".join(parts)
-
-
-def stated(c: "Claim", number: Callable[[Any], str]) -> str:
-    """What a comparison or ordering claim says, as written: 'a > b', '|a − b| ≤ 0.01', 'x > y > z'
-    (`number` formats the margin: the report and the site round differently)."""
-    if isinstance(c, ComparisonClaim):
-        rel = c.relation_claimed or c.relation
-        if rel == "within":
-            return f"|{c.a} − {c.b}| ≤ {number(c.margin)}"
-        sym = {"greater": ">", "less": "<", "better": "better than", "worse": "worse than"}.get(rel, rel)
-        return f"{c.a or '?'} {sym} {c.b or '?'}"
-    assert isinstance(c, OrderingClaim)
-    d = c.direction_claimed or c.direction
-    sym = {"decreasing": " > ", "increasing": " < "}.get(d, f" ({d}) ")
-    return sym.join(x or "?" for x in c.configs)
 
 
 COMMON_KEYS = ("id", "text", "source", "kind", "metric", "status", "note")
@@ -199,98 +177,6 @@ def _suggest(word: Any, valid: list[str] | tuple[str, ...]) -> str:
 
 def _number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
-# -- the records ------------------------------------------------------------------------------
-@dataclass(kw_only=True)
-class Claim:
-    """One checked claim. `kind` is value, comparison or ordering; a `kind: sanity` claim has the
-    kind its keys describe and `sanity` set. Fields are claims.yaml's keys, defaults filled in."""
-
-    kind: ClassVar[str] = ""
-    id: str
-    status: str = "candidate"
-    text: str | None = None
-    source: dict | None = None
-    metric: str | None = None
-    note: str | None = None
-    sanity: bool = False
-    runnable: bool = False
-    line: str = ""                   # file:line of the claim, for messages
-
-    def __getitem__(self, key: str) -> Any:
-        """claims.yaml's key names read as fields (tests and scripts index claims by key)."""
-        try:
-            return getattr(self, key)
-        except AttributeError:
-            raise KeyError(key) from None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, **asdict(self)}
-
-    @property
-    def configs_involved(self) -> list[str]:
-        """The configs the claim is judged on, in the claimed order (None: not on this proxy)."""
-        return []
-
-
-@dataclass(kw_only=True)
-class ValueClaim(Claim):
-    kind: ClassVar[str] = "value"
-    config: str | None = None
-    value: float | None = None
-    spread: float | None = None       # the paper's +-, a standard deviation
-    spread_n: int | None = None       # runs behind the paper's +-
-    tolerance: dict | None = None     # as written: {abs: x} or {rel: r}
-    tolerance_abs: float | None = None  # in metric units, proposed when not written
-    tolerance_from: str | None = None
-    best: Any = None                  # bold in the paper
-
-    @property
-    def configs_involved(self) -> list[str]:
-        return [self.config] if self.config is not None else []
-
-
-@dataclass(kw_only=True)
-class ComparisonClaim(Claim):
-    kind: ClassVar[str] = "comparison"
-    a: str | None = None
-    b: str | None = None
-    relation: str | None = None           # greater | less | within (better/worse normalised)
-    relation_claimed: str | None = None   # better | worse as written, when normalised
-    margin: float | None = None
-    effect: float | None = None
-    factor: list[str] | None = None
-
-    @property
-    def configs_involved(self) -> list[str]:
-        return [x for x in (self.a, self.b) if x is not None]
-
-    @property
-    def tested_relation(self) -> str | None:
-        """What the test of mean(a) - mean(b) checks: greater | less | within."""
-        return self.relation
-
-
-@dataclass(kw_only=True)
-class OrderingClaim(Claim):
-    kind: ClassVar[str] = "ordering"
-    configs: list[str | None] = field(default_factory=list)
-    direction: str | None = None          # decreasing | increasing (better/worse normalised)
-    direction_claimed: str | None = None
-    factor: list[str] | None = None
-
-    @property
-    def configs_involved(self) -> list[str]:
-        return [x for x in self.configs if x is not None]
-
-    @property
-    def tested_relation(self) -> str:
-        """Each adjacent pair's test: a decreasing order claims mean(a) > mean(b)."""
-        return "greater" if self.direction == "decreasing" else "less"
-
-
-CLAIM_TYPES: dict[str, type[Claim]] = {t.kind: t for t in (ValueClaim, ComparisonClaim, OrderingClaim)}
 
 
 # -- loading and checking -----------------------------------------------------------------------
