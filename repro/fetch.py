@@ -11,6 +11,10 @@ atomically into the cache and recorded with their sha256, which is verified on r
 Cache: `$REPRO_CACHE` or `~/.cache/repro`, laid out as
 `arxiv/<folder>/latest.json` and `arxiv/<folder>/v<N>/{meta.json, paper.pdf, source, manifest.json}`.
 All paths come from the normalised ArxivId, never from user text.
+
+Why one module of ~410 lines: the cache, the politeness clock and the retries are one
+mechanism (each download checks the cache, waits its turn, retries, then records its hash);
+most of the length is the error a user sees for each kind of failure.
 """
 
 from __future__ import annotations
