@@ -7,7 +7,8 @@ The template is `templates/report.md.j2`; a paper may override parts of it with
 its `extends "report.md.j2"` reaches the shipped base and not itself.
 
 Every number comes from the judgement (i.e. from results on disk); the template only lays
-them out. Template helpers: filters `num` (4 significant digits), `pval`, `cell` (safe inside
+them out. This module gathers the facts and renders; the words are repro/report_text.py's.
+Template helpers: filters `num` (4 significant digits), `pval`, `cell` (safe inside
 a markdown table cell), `desc` (mean ± std [CI] (n)), `pct`; `v(claim_id)` returns a
 ClaimVerdict and `stat(config, metric)` a Describe, for per-paper discussion text.
 """
@@ -15,17 +16,21 @@ ClaimVerdict and `stat(config, metric)` a Describe, for per-paper discussion tex
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
-from . import numfmt
 from .atomic import atomic_write_text
-from .claims import ComparisonClaim, OrderingClaim, ValueClaim, source_text, stated
+from .claims import source_text
 from .errors import ReproError
+# The words (numbers, cells, each verdict's texts) are report_text's; re-exported for callers.
+from .report_text import (cell, claimed_text, demote_headings, desc, evidence_text, num, p_is, pct, planning_text,
+                          pval, reproduced_text, signed, tolerance_text, verdict_text)
 from .results import paper_results_dir
-from .stats import Describe
-from .verdicts import ClaimVerdict, PaperJudgement
+from .verdicts import PaperJudgement
+
+__all__ = ["ReportTemplateError", "cell", "claimed_text", "demote_headings", "desc", "environments", "evidence_text",
+           "num", "p_is", "pct", "planning_text", "pval", "read_review", "render_report", "render_report_text",
+           "reproduced_text", "signed", "tolerance_text", "verdict_text"]
 
 PAPER_TEMPLATE = "paper/report.md.j2"
 BASE_TEMPLATE = "report.md.j2"
@@ -40,148 +45,6 @@ class ReportTemplateError(ReproError):
     """A report template (usually papers/<id>/report.md.j2) does not parse or render."""
 
 
-# -- formatting ----------------------------------------------------------------------------
-# Numbers are written by repro/numfmt.py, as on the site; these names are the templates' filters.
-# The report is markdown, read as plain text as often as rendered: an ASCII minus sign.
-def num(x: Any, digits: int = 4) -> str:
-    return numfmt.fmt(x, digits).replace("−", "-")
-
-
-def signed(x: Any) -> str:
-    return numfmt.signed(x, 4).replace("−", "-")
-
-
-pval = numfmt.pval
-p_is = numfmt.p_rel  # '= 0.004' or '< 0.001', to follow 'p '
-
-
-def pct(x: float | None) -> str:
-    return "—" if x is None else f"{x * 100:+.1f}%"
-
-
-def cell(x: Any) -> str:
-    """Text safe inside a markdown table cell: no pipes, no line breaks."""
-    s = "" if x is None else str(x)
-    return re.sub(r"\s*\n\s*", " ", s).replace("|", "\\|").strip()
-
-
-def desc(d: Describe | None, *, ci: bool = True) -> str:
-    if d is None or d.n == 0:
-        return "no finished run" + (f" ({d.n_failed} failed)" if d and d.n_failed else "")
-    s = num(d.mean)
-    if d.std is not None:
-        s += f" ± {num(d.std)}"
-    if ci and d.ci_low is not None:
-        s += f" [{num(d.ci_low)}, {num(d.ci_high)}]"
-    s += f" (n={d.n}" + (f", {d.n_failed} failed" if d.n_failed else "") + ")"
-    return s
-
-
-def claimed_text(v: ClaimVerdict) -> str:
-    c = v.claim
-    if isinstance(c, ValueClaim):
-        if v.claimed is None:
-            return "—"
-        s = num(v.claimed) + (f" ± {num(v.claimed_spread)}" if v.claimed_spread is not None else "")
-        if c.tolerance:
-            (k, t), = c.tolerance.items()
-            s += f" (tol. ±{num(t)})" if k == "abs" else f" (tol. ±{num(t * 100)}%)"
-        return s
-    return stated(c, num)
-
-
-def reproduced_text(v: ClaimVerdict) -> str:
-    if not v.stats:
-        return "—"
-    if v.kind == "value":
-        return desc(next(iter(v.stats.values())))
-    return "; ".join(f"{k}: {desc(d, ci=False)}" for k, d in v.stats.items())
-
-
-def tolerance_text(v: ClaimVerdict) -> str:
-    """'±0.02 (claims.yaml)' or '±0.005 (no tolerance: proposed from precision ...)'."""
-    if v.tolerance is None:
-        return "—"
-    return f"±{num(v.tolerance)}" + (f" ({v.tolerance_from})" if v.tolerance_from else "")
-
-
-def planning_text(v: ClaimVerdict) -> str:
-    """Seeds that would decide (value claims), or the power of a comparison."""
-    if v.kind == "value":
-        if v.verdict != "inconclusive" or v.gap_abs is None:
-            return ""
-        return (f"~{v.seeds_to_decide} seeds would decide" if v.seeds_to_decide
-                else "no number of seeds would decide")
-    parts = []
-    if v.mde is not None:
-        parts.append(f"detectable at 80% power: ≥{num(abs(v.mde), 3)}")
-    assert isinstance(v.claim, (ComparisonClaim, OrderingClaim))
-    rel = v.claim.tested_relation
-    against = v.planned_effect is not None and v.planned_from == "observed" and (
-        (v.planned_effect < 0) if rel == "greater" else (v.planned_effect > 0))
-    if against:
-        parts.append(f"the observed effect {num(v.planned_effect, 3)} goes against the claim")
-    elif v.planned_effect is not None:
-        what = "claimed" if v.planned_from == "claim" else "observed"
-        parts.append(f"{what} effect {num(v.planned_effect, 3)} needs "
-                     + (f"{v.seeds_needed} seeds" if v.seeds_needed else "more than 1000 seeds"))
-    return ", ".join(parts)
-
-
-def verdict_text(v: ClaimVerdict) -> str:
-    """The verdict, with what keeps it from counting ('supported, cannot fail')."""
-    s = v.verdict
-    if v.flags and v.verdict in ("reproduced", "supported"):
-        s += " (cannot fail: not counted)"
-    elif v.flags:
-        s += " (flagged)"
-    if v.rounds is not None:
-        s += f", round {v.rounds}"
-    return s
-
-
-def evidence_text(v: ClaimVerdict) -> str:
-    if v.verdict == "not run":
-        return cell(v.claim.note) or "no run"
-    if v.kind == "value":
-        parts = []
-        if v.gap_abs is not None:
-            parts.append(f"gap {signed(v.gap_abs)}" + (f" ({pct(v.gap_rel)})" if v.gap_rel is not None else ""))
-        if v.interval is not None:
-            parts.append(f"{100 * (1 - 2 * v.alpha):.3g}% interval of the gap [{num(v.interval[0])}, "
-                         f"{num(v.interval[1])}] vs tol. ±{num(v.tolerance)}")
-        elif v.tolerance is not None:
-            parts.append(f"tol. ±{num(v.tolerance)}")
-        plan = planning_text(v)
-        if plan:
-            parts.append(plan)
-        parts.extend(v.flags)
-        return ", ".join(parts)
-    parts = []
-    if v.diff is not None:
-        parts.append(f"diff {signed(v.diff)}" + (f" [{num(v.diff_ci[0])}, {num(v.diff_ci[1])}]" if v.diff_ci else ""))
-    if v.effect_size is not None:
-        parts.append(f"d = {num(v.effect_size, 3)}")
-    if v.p_value is not None:
-        parts.append(f"p {p_is(v.p_value)}, Holm p {p_is(v.p_adjusted)}")
-    if v.kind == "ordering" and v.pairs:
-        parts.append(f"{sum(p['verdict'] == 'supported' for p in v.pairs)}/{len(v.pairs)} pairs hold")
-    plan = planning_text(v)
-    if plan:
-        parts.append(plan)
-    parts.extend(v.flags)
-    return ", ".join(parts) or "n < 2"
-
-
-def demote_headings(markdown: str, by: int = 2) -> str:
-    """Shift ATX headings down so an included file nests under the report's sections."""
-    out, fence = [], False
-    for line in markdown.splitlines():
-        if line.lstrip().startswith(("```", "~~~")):
-            fence = not fence
-        m = None if fence else re.match(r"^(#{1,6})(\s)", line)
-        out.append("#" * min(6, len(m.group(1)) + by) + line[len(m.group(1)):] if m else line)
-    return "\n".join(out)
 
 
 # -- facts gathered from disk --------------------------------------------------------------
