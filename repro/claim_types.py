@@ -3,7 +3,7 @@ loads), and the two ways a claim is written out for readers: its source and what
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
 
 
@@ -58,13 +58,14 @@ class Claim:
         except AttributeError:
             raise KeyError(key) from None
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, **asdict(self)}
+    def named_configs(self) -> list[str | None]:
+        """The configs the claim names, in the claimed order (None: one the proxy cannot run)."""
+        return []
 
     @property
     def configs_involved(self) -> list[str]:
-        """The configs the claim is judged on, in the claimed order (None: not on this proxy)."""
-        return []
+        """The configs the claim is judged on, in the claimed order."""
+        return [x for x in self.named_configs() if x is not None]
 
 
 @dataclass(kw_only=True)
@@ -79,9 +80,8 @@ class ValueClaim(Claim):
     tolerance_from: str | None = None
     best: Any = None                  # bold in the paper
 
-    @property
-    def configs_involved(self) -> list[str]:
-        return [self.config] if self.config is not None else []
+    def named_configs(self) -> list[str | None]:
+        return [self.config]
 
 
 @dataclass(kw_only=True)
@@ -95,9 +95,8 @@ class ComparisonClaim(Claim):
     effect: float | None = None
     factor: list[str] | None = None
 
-    @property
-    def configs_involved(self) -> list[str]:
-        return [x for x in (self.a, self.b) if x is not None]
+    def named_configs(self) -> list[str | None]:
+        return [self.a, self.b]
 
     @property
     def tested_relation(self) -> str | None:
@@ -113,9 +112,8 @@ class OrderingClaim(Claim):
     direction_claimed: str | None = None
     factor: list[str] | None = None
 
-    @property
-    def configs_involved(self) -> list[str]:
-        return [x for x in self.configs if x is not None]
+    def named_configs(self) -> list[str | None]:
+        return list(self.configs)
 
     @property
     def tested_relation(self) -> str:

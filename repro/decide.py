@@ -199,23 +199,19 @@ def _comparison_sentence(verdict: str, a: str, b: str, rel: str, margin: float |
             + (f", d = {_g(w.cohen_d)}" if w.cohen_d is not None else ""))
     exact = " (every seed gave the same value in both: decided from the means exactly)" if w.exact else ""
     if rel == "within":
-        if verdict == "supported":
-            core = f"the difference is inside ±{_g(margin)} (TOST Holm p {_p(t.adj)})"
-        elif verdict == "contradicted":
-            core = f"the difference is outside ±{_g(margin)} (Holm p {_p(t.adj_opp)})"
-        else:
-            core = (f"equivalence within ±{_g(margin)} is not shown (TOST Holm p {_p(t.adj)}) "
-                    f"nor ruled out (Holm p {_p(t.adj_opp)})")
+        m = _g(margin)
+        said = {"supported": f"the difference is inside ±{m} (TOST Holm p {_p(t.adj)})",
+                "contradicted": f"the difference is outside ±{m} (Holm p {_p(t.adj_opp)})"}
+        undecided = (f"equivalence within ±{m} is not shown (TOST Holm p {_p(t.adj)}) "
+                     f"nor ruled out (Holm p {_p(t.adj_opp)})")
     else:
         sym = _rel_words(rel, margin)
-        if verdict == "supported":
-            core = f"{a} {sym} {b} (one-sided Holm p {_p(t.adj)})"
-        elif verdict == "contradicted":
-            core = f"the reverse holds, {a} {_rel_words(_opposite(rel), None)} {b} (Holm p {_p(t.adj_opp)})"
-        elif w.diff == 0:
-            core = f"a tie: the means are equal (one-sided Holm p {_p(t.adj)})"
-        else:
-            core = f"{a} {sym} {b} is not significant (one-sided Holm p {_p(t.adj)}) nor reversed"
+        said = {"supported": f"{a} {sym} {b} (one-sided Holm p {_p(t.adj)})",
+                "contradicted": f"the reverse holds, {a} {_rel_words(_opposite(rel), None)} {b} "
+                                f"(Holm p {_p(t.adj_opp)})"}
+        undecided = (f"a tie: the means are equal (one-sided Holm p {_p(t.adj)})" if w.diff == 0
+                     else f"{a} {sym} {b} is not significant (one-sided Holm p {_p(t.adj)}) nor reversed")
+    core = said.get(verdict, undecided)
     return f"{verdict.capitalize()}: {core}{exact}; {nums}."
 
 

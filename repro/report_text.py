@@ -9,6 +9,7 @@ from typing import Any
 
 from . import numfmt
 from .claims import ComparisonClaim, OrderingClaim, ValueClaim, stated
+from .site.markdown import fenced_lines
 from .stats import Describe
 from .verdicts import ClaimVerdict
 
@@ -117,20 +118,25 @@ def verdict_text(v: ClaimVerdict) -> str:
 def evidence_text(v: ClaimVerdict) -> str:
     if v.verdict == "not run":
         return cell(v.claim.note) or "no run"
-    if v.kind == "value":
-        parts = []
-        if v.gap_abs is not None:
-            parts.append(f"gap {signed(v.gap_abs)}" + (f" ({pct(v.gap_rel)})" if v.gap_rel is not None else ""))
-        if v.interval is not None:
-            parts.append(f"{100 * (1 - 2 * v.alpha):.3g}% interval of the gap [{num(v.interval[0])}, "
-                         f"{num(v.interval[1])}] vs tol. ±{num(v.tolerance)}")
-        elif v.tolerance is not None:
-            parts.append(f"tol. ±{num(v.tolerance)}")
-        plan = planning_text(v)
-        if plan:
-            parts.append(plan)
-        parts.extend(v.flags)
-        return ", ".join(parts)
+    parts = _value_evidence(v) if v.kind == "value" else _test_evidence(v)
+    plan = planning_text(v)
+    parts += ([plan] if plan else []) + list(v.flags)
+    return ", ".join(parts) or ("" if v.kind == "value" else "n < 2")
+
+
+def _value_evidence(v: ClaimVerdict) -> list[str]:
+    parts = []
+    if v.gap_abs is not None:
+        parts.append(f"gap {signed(v.gap_abs)}" + (f" ({pct(v.gap_rel)})" if v.gap_rel is not None else ""))
+    if v.interval is not None:
+        parts.append(f"{100 * (1 - 2 * v.alpha):.3g}% interval of the gap [{num(v.interval[0])}, "
+                     f"{num(v.interval[1])}] vs tol. ±{num(v.tolerance)}")
+    elif v.tolerance is not None:
+        parts.append(f"tol. ±{num(v.tolerance)}")
+    return parts
+
+
+def _test_evidence(v: ClaimVerdict) -> list[str]:
     parts = []
     if v.diff is not None:
         parts.append(f"diff {signed(v.diff)}" + (f" [{num(v.diff_ci[0])}, {num(v.diff_ci[1])}]" if v.diff_ci else ""))
@@ -140,19 +146,13 @@ def evidence_text(v: ClaimVerdict) -> str:
         parts.append(f"p {p_is(v.p_value)}, Holm p {p_is(v.p_adjusted)}")
     if v.kind == "ordering" and v.pairs:
         parts.append(f"{sum(p['verdict'] == 'supported' for p in v.pairs)}/{len(v.pairs)} pairs hold")
-    plan = planning_text(v)
-    if plan:
-        parts.append(plan)
-    parts.extend(v.flags)
-    return ", ".join(parts) or "n < 2"
+    return parts
 
 
 def demote_headings(markdown: str, by: int = 2) -> str:
     """Shift ATX headings down so an included file nests under the report's sections."""
-    out, fence = [], False
-    for line in markdown.splitlines():
-        if line.lstrip().startswith(("```", "~~~")):
-            fence = not fence
+    out = []
+    for line, fence in fenced_lines(markdown):
         m = None if fence else re.match(r"^(#{1,6})(\s)", line)
         out.append("#" * min(6, len(m.group(1)) + by) + line[len(m.group(1)):] if m else line)
     return "\n".join(out)

@@ -9,7 +9,7 @@ clickable only for http(s) URLs; anything else (`javascript:`, `data:`) stays te
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import quote, urlsplit
 
 from markupsafe import Markup, escape
@@ -171,3 +171,12 @@ def render_markdown(text: str, *, heading_offset: int = 1) -> Markup:
 
 def url_segment(s: Any) -> str:
     return quote(str(s), safe="")
+
+
+def fenced_lines(markdown: str) -> Iterator[tuple[str, bool]]:
+    """Each line with whether it lies inside a ``` or ~~~ code fence (an opening fence line does)."""
+    fence = False
+    for line in markdown.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            fence = not fence
+        yield line, fence

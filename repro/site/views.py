@@ -14,6 +14,7 @@ from typing import Any
 
 from ..claims import Claim, ComparisonClaim, OrderingClaim, source_text, stated
 from ..yamlio import flatten
+from .markdown import fenced_lines
 from ..numfmt import clip, fmt, interval, mean_std, metric_range, p_is, scaled, signed, spread, unit_of, with_unit
 
 HELD = ("reproduced", "supported")
@@ -318,10 +319,7 @@ def report_sections(markdown: str, names: tuple[str, ...] = ("Discussion", "Revi
     """The body of each named level-2 section of report.md (outside code fences)."""
     out: dict[str, list[str]] = {}
     current: str | None = None
-    fence = False
-    for line in markdown.splitlines():
-        if line.lstrip().startswith(("```", "~~~")):
-            fence = not fence
+    for line, fence in fenced_lines(markdown):
         m = None if fence else re.match(r"^##\s+(.+?)\s*#*\s*$", line)
         if m:
             title = m.group(1).strip()
