@@ -139,19 +139,15 @@ class Paper:
         if isinstance(raw, list):  # plain list: assume bigger is better unless named *loss*/ppl
             raw = {m: {} for m in raw}
         if not isinstance(raw, dict):
-            raise PaperFolderError(
-                "reproduction.metrics must map metric names to {goal: max|min}",
-                where=str(self.root / "paper.yaml"),
-            )
+            raise PaperFolderError("reproduction.metrics must map metric names to {goal: max|min}",
+                                   where=str(self.root / "paper.yaml"))
         for name, spec in raw.items():
             goal = (spec or {}).get("goal") if isinstance(spec, dict) else spec
             if goal is None:
                 goal = "min" if any(k in name for k in ("loss", "ppl", "perplexity", "error")) else "max"
             if goal not in ("max", "min"):
-                raise PaperFolderError(
-                    f"metric {name!r}: goal must be 'max' or 'min', not {goal!r}",
-                    where=str(self.root / "paper.yaml"),
-                )
+                raise PaperFolderError(f"metric {name!r}: goal must be 'max' or 'min', not {goal!r}",
+                                       where=str(self.root / "paper.yaml"))
             out.append(MetricSpec(str(name), goal))
         return out
 
@@ -185,11 +181,8 @@ class Paper:
                         where=str(p),
                     )
                 if name in found or name in RESERVED_CONFIG_NAMES:
-                    raise PaperFolderError(
-                        f"ablation {p.name} has the same name as another config",
-                        hint="rename the ablation file; config names must be unique",
-                        where=str(p),
-                    )
+                    raise PaperFolderError(f"ablation {p.name} has the same name as another config",
+                                           hint="rename the ablation file; config names must be unique", where=str(p))
                 found[name] = p
         return found
 
@@ -202,17 +195,12 @@ def load_paper(path: str | Path, config_set: str | None = None) -> Paper:
     """
     root = Path(path).resolve()
     if not root.is_dir():
-        raise PaperFolderError(
-            f"no paper folder at {path}",
-            hint="give the folder made by `repro new`, e.g. papers/1611.03530",
-        )
+        raise PaperFolderError(f"no paper folder at {path}",
+                               hint="give the folder made by `repro new`, e.g. papers/1611.03530")
     missing = [f for f in REQUIRED_FILES if not (root / f).is_file()]
     if missing:
-        raise PaperFolderError(
-            f"paper folder {path} is missing {', '.join(missing)}",
-            hint="`repro new <arxiv-id>` scaffolds a complete folder",
-            where=str(root),
-        )
+        raise PaperFolderError(f"paper folder {path} is missing {', '.join(missing)}",
+                               hint="`repro new <arxiv-id>` scaffolds a complete folder", where=str(root))
     why = name_problem(root.name)
     if why:
         raise PaperFolderError(
@@ -232,11 +220,9 @@ def _check_config_set(root: Path, path: str | Path, config_set: str) -> None:
     if config_set in sets:
         base = root / config_dir_name(config_set) / "base.yaml"
         if not base.is_file():
-            raise PaperFolderError(
-                f"config set {config_set!r} of {path} is missing {config_dir_name(config_set)}/base.yaml",
-                hint="a config set has the layout of configs/: base.yaml, baseline.yaml, method.yaml, ablations/",
-                where=str(base.parent),
-            )
+            raise PaperFolderError(f"config set {config_set!r} of {path} is missing {config_dir_name(config_set)}/base.yaml",
+                                   hint="a config set has the layout of configs/: base.yaml, baseline.yaml, method.yaml, ablations/",
+                                   where=str(base.parent))
         return
     if sets:
         listed = ", ".join(f"{s} ({config_dir_name(s)}/)" for s in sets)

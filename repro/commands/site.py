@@ -36,11 +36,9 @@ def site(papers: str, results: str, out: str, only: tuple[str, ...], jobs: int |
 
     papers_dir = Path(papers)
     if not papers_dir.is_dir():
-        raise UsageError(
-            f"no papers folder at {papers_dir}",
-            hint="run `repro site` in the project root (beside papers/), or pass --papers DIR",
-            where=str(papers_dir),
-        )
+        raise UsageError(f"no papers folder at {papers_dir}",
+                         hint="run `repro site` in the project root (beside papers/), or pass --papers DIR",
+                         where=str(papers_dir))
     t0 = time.monotonic()
     only_ids = [i.strip() for v in only for i in v.split(",") if i.strip()] or None
     index = build_site(papers_dir, Path(results), Path(out), only=only_ids, jobs=jobs)

@@ -34,11 +34,9 @@ def claim_folder(site_dir: Path) -> None:
     if site_dir.exists() and not site_dir.is_dir():
         raise SiteError(f"{site_dir} exists and is not a folder", hint="choose another --out", where=str(site_dir))
     if site_dir.is_dir() and not marker.is_file() and any(site_dir.iterdir()):
-        raise SiteError(
-            f"{site_dir} is not empty and was not made by `repro site`",
-            hint="give --out an empty or new folder; repro never overwrites files it did not write",
-            where=str(site_dir),
-        )
+        raise SiteError(f"{site_dir} is not empty and was not made by `repro site`",
+                        hint="give --out an empty or new folder; repro never overwrites files it did not write",
+                        where=str(site_dir))
     if not marker.is_file():
         atomic_write_json(marker, {"format": SITE_FORMAT, "generator": "repro site"})
 
