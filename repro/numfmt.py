@@ -37,6 +37,12 @@ def _bad(x: Any) -> str | None:
     return None
 
 
+def _no_digits(x: Any) -> str | None:
+    """The text of a value that needs no significant figures: missing, not a number, or 0."""
+    bad = _bad(x)
+    return bad if bad is not None or x != 0 else "0"
+
+
 def decimals_for(x: float, sig: int) -> int:
     """Decimal places that give `x` `sig` significant figures (0 for large numbers)."""
     if x == 0:
@@ -53,11 +59,8 @@ def fixed(x: float, places: int) -> str:
 
 def fmt(x: Any, sig: int = 4) -> str:
     """A number with `sig` significant figures, never in e-notation; integers stay integers."""
-    bad = _bad(x)
-    if bad is not None:
-        return bad
-    if x == 0:
-        return "0"
+    if (plain := _no_digits(x)) is not None:
+        return plain
     if isinstance(x, int) or (float(x).is_integer() and abs(x) >= 10 ** (sig - 1)):
         return fixed(x, 0)
     places = min(decimals_for(x, sig), 12)
@@ -69,11 +72,8 @@ def fmt(x: Any, sig: int = 4) -> str:
 
 def spread(x: Any) -> str:
     """A standard deviation (or interval half-width): two significant figures."""
-    bad = _bad(x)
-    if bad is not None:
-        return bad
-    if x == 0:
-        return "0"
+    if (plain := _no_digits(x)) is not None:
+        return plain
     return fixed(x, min(decimals_for(x, 2), 12))
 
 

@@ -105,7 +105,5 @@ class PaperJudgement:
     sequential: dict | None = None               # --until-decided state (repro/sequential.py), when judged so
 
     def verdict(self, claim_id: str) -> ClaimVerdict:
-        for v in self.verdicts:
-            if v.id == claim_id:
-                return v
-        raise KeyError(claim_id)
+        """The verdict of one claim (KeyError: no such claim)."""
+        return {v.id: v for v in self.verdicts}[claim_id]
