@@ -199,6 +199,15 @@ def judge(paper: PathLike, *, config_set: str | None = None, results: PathLike |
     return Verdicts(p.results_name, [to_verdict(v) for v in judgement.verdicts], judgement)
 
 
+def run_status(paper: PathLike, *, config_set: str | None = None, results: PathLike | None = None,
+               only: Sequence[str] | None = None) -> list:
+    """Each planned run of `paper` with its state (repro.status.RunState), as `repro status` shows."""
+    from .status import run_states
+
+    p, root = _paper_and_root(paper, config_set, results)
+    return run_states(p, root, list(only) if only else None)
+
+
 def run_paper(paper: PathLike, *, configs: Sequence[str] | None = None, seeds: Sequence[int] | None = None,
               config_set: str | None = None, workers: int | None = None, results: PathLike | None = None,
               track: Sequence[str] = (), publish: bool = True, check: bool = False, **options: Any) -> Results:

@@ -1,6 +1,6 @@
 """`repro status papers/<id>`: queued, running, finished and failed runs, from either executor.
 
-The command parses and prints; the states come from repro/status.py. Never imports torch.
+The command parses and prints; the states come from repro/status.py (repro.api.run_status). Never imports torch.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .common import config_set_option, paper_argument, results_option, results_root_for, split_names
+from .common import config_set_option, paper_argument, results_option, split_names
 
 
 @click.command("status")
@@ -25,11 +25,10 @@ def status(paper: Path, only, config_set, results) -> int:
       repro status papers/1611.03530
       repro status papers/1207.0580 --config-set gpu
     """
-    from ..paper import load_paper
-    from ..status import run_states, summary_line
+    from ..api import run_status
+    from ..status import summary_line
 
-    p = load_paper(paper, config_set)
-    rows = run_states(p, results_root_for(p.root, results), split_names(only))
+    rows = run_status(paper, config_set=config_set, results=results, only=split_names(only))
     width = max((len(r.run) for r in rows), default=3)
     for r in rows:
         click.echo(f"  {r.run:<{width}}  {r.state:11s} {r.where:<16s} {r.detail}".rstrip())

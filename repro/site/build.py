@@ -107,13 +107,10 @@ def build_site(papers_dir: str | Path, results_root: str | Path, site_dir: str |
     if only:
         unknown = [i for i in only if i not in keys]
         if unknown:
-            raise SiteError(
-                f"no paper folder for {', '.join(unknown)} under {papers_dir}"
-                + (" (nor a results/<id>@<set>/ folder)" if any("@" in i for i in unknown) else ""),
-                hint="give paper ids as they appear under papers/ (e.g. 1611.03530), or <id>@<set> "
-                     "for a config set with results",
-                where=str(papers_dir),
-            )
+            nor = " (nor a results/<id>@<set>/ folder)" if any("@" in i for i in unknown) else ""
+            raise SiteError(f"no paper folder for {', '.join(unknown)} under {papers_dir}{nor}", where=str(papers_dir),
+                            hint="give paper ids as they appear under papers/ (e.g. 1611.03530), or <id>@<set> "
+                                 "for a config set with results")
         wanted: set[str] = set()
         for i in only:
             pid, config_set = keys[i]
