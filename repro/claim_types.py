@@ -51,12 +51,16 @@ class Claim:
     runnable: bool = False
     line: str = ""                   # file:line of the claim, for messages
 
+    # claims.yaml's key names read as fields, for scripts and tests that read a claim as the
+    # YAML mapping it came from; repro's own code reads the fields.
     def __getitem__(self, key: str) -> Any:
-        """claims.yaml's key names read as fields (tests and scripts index claims by key)."""
         try:
             return getattr(self, key)
         except AttributeError:
             raise KeyError(key) from None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key, default)
 
     def named_configs(self) -> list[str | None]:
         """The configs the claim names, in the claimed order (None: one the proxy cannot run)."""
