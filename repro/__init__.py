@@ -7,11 +7,12 @@ torch and lightning:
     repro.run_paper("papers/1611.03530", seeds=[0])   # -> repro.api.Results
     repro.judge("papers/1611.03530")                  # -> repro.api.Verdicts
     repro.load_results("papers/1611.03530").to_rows()
+    repro.run_status("papers/1611.03530")             # -> [repro.status.RunState], as `repro status`
 """
 
 __version__ = "0.1.0"
 
-__all__ = ["run_paper", "judge", "load_results", "Run", "Results", "Verdict", "Verdicts", "__version__"]
+__all__ = ["run_paper", "judge", "load_results", "run_status", "Run", "Results", "Verdict", "Verdicts", "__version__"]
 
 
 def __getattr__(name: str):
