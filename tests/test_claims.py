@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from repro.claims import load_claims
-from repro.errors import ClaimsError, YamlError
+from repro.claims import ComparisonClaim, OrderingClaim, ValueClaim, load_claims
+from repro.errors import ClaimsError, PaperFolderError, YamlError
 from helpers.results_data import make_paper
 
 GOOD = """\
@@ -37,6 +37,14 @@ GOOD = """\
   value: 28.4
   note: cannot run WMT here
 """
+SANITY = """\
+- id: fixed
+  kind: sanity
+  metric: acc
+  a: method
+  relation: greater
+  b: baseline
+"""
 
 
 def test_good_claims_load_with_defaults(tmp_path):
@@ -49,6 +57,27 @@ def test_good_claims_load_with_defaults(tmp_path):
     assert claims["order"]["direction"] == "decreasing"
     assert claims["bleu"]["runnable"] is False and claims["fits"]["runnable"] is True
     assert claims["fits"]["line"].endswith("claims.yaml:2")
+
+
+def test_each_kind_loads_as_its_own_type(tmp_path):
+    claims = {c.id: c for c in load_claims(make_paper(tmp_path, GOOD + SANITY))}
+    assert type(claims["fits"]) is ValueClaim and claims["fits"].tolerance_abs == 0.02
+    assert type(claims["lower-loss"]) is ComparisonClaim
+    assert claims["lower-loss"].configs_involved == ["method", "baseline"]
+    assert type(claims["order"]) is OrderingClaim and claims["order"].tested_relation == "greater"
+    assert claims["bleu"].configs_involved == [] and not claims["bleu"].runnable
+    # kind: sanity is judged as the kind its keys describe, and marked
+    assert type(claims["fixed"]) is ComparisonClaim and claims["fixed"].sanity and claims["fixed"].kind == "comparison"
+
+
+def test_load_paper_checks_metrics_when_the_folder_loads(tmp_path):
+    from repro.paper import load_paper
+
+    root = make_paper(tmp_path, GOOD).root
+    text = (root / "paper.yaml").read_text()
+    (root / "paper.yaml").write_text(text.replace("goal: max", "goal: up"))
+    with pytest.raises(PaperFolderError, match="goal must be 'max' or 'min'"):
+        load_paper(root)
 
 
 def test_no_claims_file_means_no_claims(tmp_path):
