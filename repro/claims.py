@@ -1,5 +1,9 @@
 """claims.yaml: loading and checking a paper's claims.
 
+Each claim is checked once, here, by the checker of its kind (`_check_value`,
+`_check_comparison`, `_check_ordering`, after the keys every kind shares), and loads as the
+record of its kind (claim_types.py: ValueClaim, ComparisonClaim, OrderingClaim).
+
 Schema (ARCHITECTURE.md). Every claim has `id` ([a-z0-9-], unique), `kind`
 (value | comparison | ordering | sanity), `status` (candidate | confirmed), and optionally `text`,
 `source` (table/figure/page/row/column/caption) and `note`.

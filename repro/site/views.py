@@ -3,7 +3,8 @@ forest plot's rows, the headline, the configs table, the report's Discussion and
 
 Verdict fields are read with getattr and defaults: the judging code grows new fields (an
 equivalence interval, where a tolerance came from, flags for tests that cannot fail,
-`kind: sanity`), and a page must render with old and new verdicts alike.
+`kind: sanity`), and a page must render with old and new verdicts alike. A verdict's claim is
+a typed record (repro/claim_types.py) and is read by its fields.
 """
 
 from __future__ import annotations
