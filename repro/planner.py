@@ -78,8 +78,9 @@ def check_seeds(seeds: list[int], what: str = "--seeds") -> list[int]:
 
 # What belongs in the cache key (ARCHITECTURE.md, "The cache key"): everything that can change
 # what a run computes. Files that never change a run's outcome (the report template, REVIEW.md,
-# claims.yaml, configs of other runs, the site) stay out, so editing them keeps results.
-_NOT_RUN_INPUTS = ("claims.yaml", "REVIEW.md", "report.md.j2", "paper.yaml", "paper.txt", "README.md", "NOTES.md")
+# claims.yaml, configs of other runs, the site, any markdown note) stay out, so editing them
+# keeps results: a tuning log written while runs are going must not orphan them.
+_NOT_RUN_INPUTS = ("claims.yaml", "report.md.j2", "paper.yaml", "paper.txt")
 _NOT_RUN_DIRS = ("__pycache__", "lightning_logs", ".git", ".ipynb_checkpoints")
 # repro's own modules that decide a run's outcome (the training loop, seeding, checkpoints,
 # resuming, metrics recording, the DDP entry point). Not the site, report or CLI.
@@ -101,7 +102,7 @@ def code_hash(paper: Paper) -> str:
             continue
         if any(part.startswith(".") for part in rel.parts):
             continue  # editor swap files, .DS_Store
-        if top == "configs" or top.startswith("configs-") or p.suffix == ".pyc":
+        if top == "configs" or top.startswith("configs-") or p.suffix in (".pyc", ".md"):
             continue  # the resolved config is hashed per run
         h.update(str(rel).encode())
         h.update(b"\0")

@@ -5,6 +5,7 @@ import pytest
 from repro.configs import deep_merge, resolve_configs
 from repro.errors import ConfigError, PaperFolderError, YamlError
 from repro.paper import load_paper
+from repro.planner import code_hash
 from repro.signatures import trainer_signature
 from helpers.tinypaper import make_tiny_paper
 
@@ -93,3 +94,17 @@ def test_paper_folder_missing_files(tmp_path):
         load_paper(folder)
     with pytest.raises(PaperFolderError, match="no paper folder"):
         load_paper(tmp_path / "nope")
+
+
+def test_notes_and_descriptions_are_not_run_inputs(tmp_path):
+    # A tuning log written while runs are going must not orphan them; data files must count.
+    folder = make_tiny_paper(tmp_path, seeds=(0,))
+    paper = load_paper(folder)
+    before = code_hash(paper)
+    (folder / "TUNING.md").write_text("# what was tried\n")
+    (folder / "notes").mkdir()
+    (folder / "notes" / "seed4.md").write_text("an outlier\n")
+    (folder / "REVIEW.md").write_text("reviewed\n")
+    assert code_hash(paper) == before
+    (folder / "vocab.txt").write_text("a b c\n")
+    assert code_hash(paper) != before
