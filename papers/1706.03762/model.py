@@ -1,6 +1,7 @@
-"""The Transformer (Vaswani et al. 2017, "Attention Is All You Need", arXiv:1706.03762).
+"""The Transformer (Vaswani et al. 2017, "Attention Is All You Need", arXiv:1706.03762),
+and the recurrent encoder-decoder with attention it is compared with (Table 2's kind).
 
-An encoder-decoder built from attention alone, written top to bottom:
+The Transformer, an encoder-decoder built from attention alone, written top to bottom:
 
   - scaled dot-product attention, softmax(Q K^T / sqrt(d_k)) V           (Section 3.2.1)
   - multi-head attention with h heads of size d_k (queries, keys), d_v (values) (3.2.2)
@@ -10,7 +11,12 @@ An encoder-decoder built from attention alone, written top to bottom:
   - post-norm residual sub-layers, LayerNorm(x + Dropout(Sublayer(x)))            (3.1, 5.4)
   - dropout P_drop on each sub-layer output and on embedding + position sums      (5.4)
   - label smoothing eps_ls                                                         (5.4)
-  - Adam(0.9, 0.98, 1e-9) and lr = d_model^-0.5 * min(step^-0.5, step * warmup^-1.5) (5.3)
+  - Adam(0.9, 0.98, 1e-9) and lr = d_model^-0.5 * min(step^-0.5, step * warmup^-1.5) (5.3),
+    times a stated lr_factor (1 = the paper's)
+
+RNNSearchNet is the recurrent baseline (bidirectional GRU encoder, GRU decoder, bilinear
+attention), trained by the same Seq2Seq module with the same optimiser, schedule, label
+smoothing, steps and metrics (config key arch: rnn).
 
 Metrics (per epoch): train_loss / val_loss are plain cross-entropy per target token (no
 smoothing, so configs with different eps_ls compare), val_ppl = exp(val_loss) (the paper's
@@ -118,24 +124,13 @@ def noam_lambda(d_model: int, warmup_steps: int, factor: float):
     return f
 
 
-# -----------------------------------------------------------------------------
+class TransformerNet(nn.Module):
+    """The encoder-decoder of Figure 1: N encoder layers, N decoder layers, shared embeddings."""
 
-
-class Transformer(L.LightningModule):
-    def __init__(self, vocab_size: int = 16, max_len: int = 64, N: int = 2, d_model: int = 64,
-                 d_ff: int = 256, h: int = 8, d_k: int = 8, d_v: int = 8, p_drop: float = 0.1,
-                 eps_ls: float = 0.1, positional: str = "sinusoid", warmup_steps: int = 200,
-                 lr_factor: float = 1.0, beta1: float = 0.9, beta2: float = 0.98,
-                 adam_eps: float = 1e-9) -> None:
+    def __init__(self, vocab_size: int, max_len: int, N: int, d_model: int, d_ff: int, h: int,
+                 d_k: int, d_v: int, p_drop: float, positional: str) -> None:
         super().__init__()
-        if positional not in ("sinusoid", "learned"):
-            raise ValueError(f"positional must be 'sinusoid' or 'learned', not {positional!r}")
-        if min(N, d_model, d_ff, h, d_k, d_v, warmup_steps) < 1:
-            raise ValueError("N, d_model, d_ff, h, d_k, d_v and warmup_steps must be positive")
-        if not (0.0 <= p_drop < 1.0 and 0.0 <= eps_ls < 1.0):
-            raise ValueError(f"p_drop and eps_ls must be in [0, 1), got {p_drop}, {eps_ls}")
-        self.save_hyperparameters()
-        self.bos = vocab_size                                            # data.py's <bos> id
+        self.vocab_size, self.d_model, self.positional = vocab_size, d_model, positional
         # One embedding for source, target and output words (the paper shares all three).
         self.embed = nn.Embedding(vocab_size + 1, d_model)
         nn.init.normal_(self.embed.weight, std=d_model ** -0.5)
@@ -147,12 +142,11 @@ class Transformer(L.LightningModule):
         self.encoder = nn.ModuleList([EncoderLayer(d_model, h, d_k, d_v, d_ff, p_drop) for _ in range(N)])
         self.decoder = nn.ModuleList([DecoderLayer(d_model, h, d_k, d_v, d_ff, p_drop) for _ in range(N)])
 
-    # -- the network -----------------------------------------------------------------------
     def _embed(self, tokens: torch.Tensor) -> torch.Tensor:
         # tokens: (B, T) ids -> (B, T, d_model): sqrt(d_model) * E[token] + position, then dropout
         T = tokens.shape[1]
-        pos = self.pe[:T] if self.hparams.positional == "sinusoid" else self.pos_embed.weight[:T]
-        return self.drop(self.embed(tokens) * math.sqrt(self.hparams.d_model) + pos)
+        pos = self.pe[:T] if self.positional == "sinusoid" else self.pos_embed.weight[:T]
+        return self.drop(self.embed(tokens) * math.sqrt(self.d_model) + pos)
 
     def encode(self, src: torch.Tensor) -> torch.Tensor:
         x = self._embed(src)                                             # (B, S, d_model)
@@ -166,21 +160,95 @@ class Transformer(L.LightningModule):
         y = self._embed(y_in)                                            # (B, T, d_model)
         for layer in self.decoder:
             y = layer(y, memory, causal)
-        return y @ self.embed.weight[: self.hparams.vocab_size].T        # logits: (B, T, V)
+        return y @ self.embed.weight[: self.vocab_size].T                # logits: (B, T, V)
+
+
+class RNNSearchNet(nn.Module):
+    """The recurrent baseline of Table 2's kind: a GRU encoder-decoder with attention.
+
+    Bahdanau et al.'s RNNsearch (the paper's [2]) with Luong et al.'s bilinear score: a
+    bidirectional N-layer GRU encodes the source (d_model/2 per direction); an N-layer GRU
+    decodes, and each decoder state attends over the encoder states:
+    score(s_t, m_j) = s_t W_a m_j^T, c_t = sum_j softmax_j(score) m_j,
+    out_t = tanh(W_c [s_t; c_t]), logits = out_t E^T (the same tied embedding as the Transformer).
+    No input feeding, so the teacher-forced decoder runs as one GRU call, like GNMT's upper
+    layers. Word order comes from the recurrence, so `positional` does not apply.
+    """
+
+    def __init__(self, vocab_size: int, N: int, d_model: int, p_drop: float) -> None:
+        super().__init__()
+        if d_model % 2:
+            raise ValueError(f"the recurrent baseline needs an even d_model (two directions), got {d_model}")
+        self.vocab_size = vocab_size
+        self.embed = nn.Embedding(vocab_size + 1, d_model)
+        nn.init.normal_(self.embed.weight, std=d_model ** -0.5)
+        self.drop = nn.Dropout(p_drop)
+        self.encoder = nn.GRU(d_model, d_model // 2, num_layers=N, batch_first=True,
+                              bidirectional=True, dropout=p_drop if N > 1 else 0.0)
+        self.decoder = nn.GRU(d_model, d_model, num_layers=N, batch_first=True,
+                              dropout=p_drop if N > 1 else 0.0)
+        self.init_h = nn.Linear(d_model, N * d_model)                    # decoder state from the source
+        self.w_a = nn.Linear(d_model, d_model, bias=False)               # bilinear attention score
+        self.w_c = nn.Linear(2 * d_model, d_model)                       # attentional hidden state
+
+    def encode(self, src: torch.Tensor) -> torch.Tensor:
+        x = self.drop(self.embed(src) * math.sqrt(self.embed.embedding_dim))  # (B, S, d_model)
+        memory, _ = self.encoder(x)                                      # (B, S, d_model): both directions
+        return memory
+
+    def decode(self, y_in: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
+        B, d = memory.shape[0], memory.shape[2]
+        N = self.decoder.num_layers
+        h0 = torch.tanh(self.init_h(memory.mean(1))).view(B, N, d).transpose(0, 1).contiguous()  # (N, B, d)
+        y = self.drop(self.embed(y_in) * math.sqrt(d))                   # (B, T, d)
+        s, _ = self.decoder(y, h0)                                       # (B, T, d); causal by recurrence
+        att = (self.w_a(s) @ memory.transpose(1, 2)).softmax(-1)         # (B, T, S)
+        ctx = att @ memory                                               # (B, T, d)
+        out = self.drop(torch.tanh(self.w_c(torch.cat([s, ctx], -1))))   # (B, T, d)
+        return out @ self.embed.weight[: self.vocab_size].T              # logits: (B, T, V)
+
+
+# -----------------------------------------------------------------------------
+
+
+class Seq2Seq(L.LightningModule):
+    """Training and evaluation of either network: `arch` "transformer" (Table 3's rows) or
+    "rnn" (the recurrent baseline of Table 2's comparison, at the same steps and budget)."""
+
+    def __init__(self, vocab_size: int = 16, max_len: int = 64, N: int = 2, d_model: int = 64,
+                 d_ff: int = 256, h: int = 8, d_k: int = 8, d_v: int = 8, p_drop: float = 0.1,
+                 eps_ls: float = 0.1, positional: str = "sinusoid", warmup_steps: int = 200,
+                 lr_factor: float = 1.0, beta1: float = 0.9, beta2: float = 0.98,
+                 adam_eps: float = 1e-9, arch: str = "transformer") -> None:
+        super().__init__()
+        if arch not in ("transformer", "rnn"):
+            raise ValueError(f"arch must be 'transformer' or 'rnn', not {arch!r}")
+        if positional not in ("sinusoid", "learned"):
+            raise ValueError(f"positional must be 'sinusoid' or 'learned', not {positional!r}")
+        if min(N, d_model, d_ff, h, d_k, d_v, warmup_steps) < 1:
+            raise ValueError("N, d_model, d_ff, h, d_k, d_v and warmup_steps must be positive")
+        if not (0.0 <= p_drop < 1.0 and 0.0 <= eps_ls < 1.0):
+            raise ValueError(f"p_drop and eps_ls must be in [0, 1), got {p_drop}, {eps_ls}")
+        self.save_hyperparameters()
+        self.bos = vocab_size                                            # data.py's <bos> id
+        if arch == "transformer":
+            self.net = TransformerNet(vocab_size, max_len, N, d_model, d_ff, h, d_k, d_v, p_drop, positional)
+        else:
+            self.net = RNNSearchNet(vocab_size, N, d_model, p_drop)
 
     def forward(self, src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
         # src, tgt: (B, L) word ids; the decoder sees <bos> + tgt[:, :-1] (teacher forcing)
         bos = torch.full_like(tgt[:, :1], self.bos)
         y_in = torch.cat([bos, tgt[:, :-1]], dim=1)                      # (B, L)
-        return self.decode(y_in, self.encode(src))                       # (B, L, V)
+        return self.net.decode(y_in, self.net.encode(src))               # (B, L, V)
 
     @torch.no_grad()
     def greedy(self, src: torch.Tensor, length: int) -> torch.Tensor:
         """Greedy decode of `length` words: (B, S) -> (B, length)."""
-        memory = self.encode(src)
+        memory = self.net.encode(src)
         y = torch.full((src.shape[0], 1), self.bos, dtype=torch.long, device=src.device)
         for _ in range(length):
-            nxt = self.decode(y, memory)[:, -1].argmax(-1, keepdim=True)  # (B, 1)
+            nxt = self.net.decode(y, memory)[:, -1].argmax(-1, keepdim=True)  # (B, 1)
             y = torch.cat([y, nxt], dim=1)
         return y[:, 1:]
 
@@ -225,6 +293,8 @@ class Transformer(L.LightningModule):
     def configure_optimizers(self):
         hp = self.hparams
         opt = torch.optim.Adam(self.parameters(), lr=1.0, betas=(hp.beta1, hp.beta2), eps=hp.adam_eps)
-        # lr=1.0 times the lambda = the paper's schedule exactly.
+        # lr=1.0 times the lambda: the paper's formula (5.3) times lr_factor. With lr_factor 1,
+        # d_model 512 and warm-up 4000 it is the paper's schedule (peak 7.0e-4); the proxy's
+        # configs state their own factor and warm-up, and why, in configs/base.yaml.
         sched = torch.optim.lr_scheduler.LambdaLR(opt, noam_lambda(hp.d_model, hp.warmup_steps, hp.lr_factor))
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
