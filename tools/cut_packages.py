@@ -350,11 +350,35 @@ def text_rules():
     return dot_re, dot_sub, path_re, path_sub, run_re, run_sub
 
 
-def rewrite_text(src: str, where: str, log: list[str]) -> str:
+FROM_PKG = re.compile(r"\bfrom (" + PKG + r"(?:\.\w+)*) import (\w+(?:, *\w+)*)")
+
+
+def from_pkg_in_text(line: str, modules: set[str], where: str, log: list[str]) -> str:
+    """`from repro import training` inside strings (code run by `python -c`, bench scripts):
+    the statements ast sees are rewritten already."""
+    def sub(m: re.Match) -> str:
+        base, names = m.group(1), [n.strip() for n in m.group(2).split(",")]
+        groups: dict[str, list[str]] = {}
+        for n in names:
+            full = f"{base}.{n}"
+            groups.setdefault(new_name(full).rpartition(".")[0] if full in modules else new_name(base), []).append(n)
+        if len(groups) == 1:
+            return f"from {next(iter(groups))} import {m.group(2)}"
+        if line[: m.start()].strip() or line[m.end():].strip():
+            log.append(f"  ! {where}: {m.group(0)!r}: names now in several modules; split it by hand")
+            return m.group(0)
+        indent = line[: m.start()]
+        return ("\n" + indent).join(f"from {g} import {', '.join(ns)}" for g, ns in groups.items())
+
+    return FROM_PKG.sub(sub, line)
+
+
+def rewrite_text(src: str, where: str, log: list[str], modules: set[str]) -> str:
     dot_re, dot_sub, path_re, path_sub, run_re, run_sub = text_rules()
     out = []
     for i, line in enumerate(src.splitlines(keepends=True), 1):
-        new = dot_re.sub(dot_sub, line)
+        new = from_pkg_in_text(line, modules, where, log)
+        new = dot_re.sub(dot_sub, new)
         new = path_re.sub(path_sub, new)
         if "RUN_MODULES" in new:
             new = run_re.sub(run_sub, new)
@@ -488,6 +512,7 @@ def main() -> int:
         if src.is_dir() and not any(p for p in src.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             subprocess.run(["rm", "-rf", str(src)], check=True)  # only bytecode was left behind
     modules = old_modules | walk_modules(root)
+    modules |= {old_name(m) for m in modules}  # either name of a moved module is a module
     units = moved_units(moved)
 
     # 3. references
@@ -507,7 +532,7 @@ def main() -> int:
                 cur_mod = dotted(Path(f).relative_to(PKG).as_posix())
                 orig_mod = old_name(cur_mod) if cur_mod in moved else cur_mod
             new = rewrite_imports(new, cur_mod, orig_mod, is_pkg, modules, f, flog)
-        new = rewrite_text(new, f, flog)
+        new = rewrite_text(new, f, flog, modules)
         if f.endswith(".py"):
             new = fix_climbs(new, cur_mod, units, aliases(new, cur_mod, is_pkg, modules), f, flog)
         if f == "ARCHITECTURE.md":
