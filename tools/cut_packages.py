@@ -82,12 +82,12 @@ KEEP: set[str] = {
 NEW_PACKAGES: dict[str, str] = {
     "literature": "A paper into a runnable folder (`repro new`): arXiv ids and downloads, safe\n"
                   "archive and PDF reading, extraction of tables, claims and hyperparameters, the\n"
-                  "scaffold and its architecture family, the architecture check. No torch here\n"
-                  "except archcheck.",
+                  "scaffold and its architecture family, and the architecture check (archcheck,\n"
+                  "which builds models on torch's meta device).",
     "runs": "Configs x seeds planned, executed, cached and resumed (`repro run`, `status`, `track`):\n"
-            "the planner and its cache key, the sweep, the training loop and its worker, the\n"
-            "executors, locks, interrupts, progress and trackers. Only training, worker and\n"
-            "executors/ddp import torch, and only in a run's own process.",
+            "the planner and its cache key, the sweep, the training loop and its workers, the\n"
+            "executors, locks, interrupts, progress and trackers. torch and Lightning are imported\n"
+            "by training.py, in a run's own process (and by tracking.py when it sends runs).",
     "judging": "Claims judged against runs (`repro report`, `site`, `check`): statistics, verdicts,\n"
                "flags for tests that cannot fail, sequential looks, report.md and the static site.",
 }
@@ -548,10 +548,18 @@ def main() -> int:
     if changed:
         git("add", *changed)
     report_unmapped(unmapped)
+    run_files = set()
+    for f in root.rglob("planner.py"):
+        m = re.search(r"RUN_MODULES[^=\n]*=\s*[(\[]([^)\]]*)[)\]]", f.read_text())
+        run_files |= {f"{PKG}/{r}" for r in re.findall(r"[\"']([^\"']+)[\"']", m.group(1))} if m else set()
+    moved_files = {f"{PKG}/{MOVES[unit]}{rel[len(unit):]}" for rel, unit in moved.values()}
+    hit = sorted(run_files & (set(changed) | moved_files))
+    if hit:
+        say(f"\nThe run code's hash (planner.RUN_MODULES: {', '.join(hit)} moved or changed) is new:\n"
+            "every shipped result is `outdated` until rerun (`repro run papers/<id>`), as after any\n"
+            "change to training.py.")
     if todo:
-        say("\nThe run code's hash (planner.RUN_MODULES, paths and contents) changed: every shipped\n"
-            "result is `outdated` until rerun (`repro run papers/<id>`), as after any change to\n"
-            "training.py. Pending SLURM jobs pickled under the old module names will not unpickle.")
+        say("Pending SLURM jobs pickled under the old module names will not unpickle.")
         say("\nNew tree:")
         for line in tree(root):
             say(line)
