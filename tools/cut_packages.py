@@ -476,9 +476,9 @@ def main() -> int:
     todo, done, missing = [], [], []
     for old, new in MOVES.items():
         src, dst = root / old, root / new
-        if src.exists() and dst.exists():
+        if real(src) and real(dst):
             sys.exit(f"both repro/{old} and repro/{new} exist: resolve by hand")
-        (todo if src.exists() else done if dst.exists() else missing).append(old)
+        (todo if real(src) else done if real(dst) else missing).append(old)
     say(f"cut_packages: {len(todo)} to move, {len(done)} moved already, {len(missing)} not in this tree")
     for old in missing:
         say(f"  - repro/{old}: in MOVES but not in this tree (skipped)")
@@ -506,6 +506,8 @@ def main() -> int:
         for f in files:
             rel = f.relative_to(root).as_posix()
             moved[dotted(MOVES[old] + rel[len(old):])] = (rel, old)
+        if (root / MOVES[old]).is_dir():
+            subprocess.run(["rm", "-rf", str(root / MOVES[old])], check=True)  # bytecode of an earlier try
         (root / MOVES[old]).parent.mkdir(parents=True, exist_ok=True)
         git("mv", str(src), str(root / MOVES[old]))
         log.append(f"  git mv repro/{old} repro/{MOVES[old]}")
@@ -564,6 +566,13 @@ def main() -> int:
         for line in tree(root):
             say(line)
     return 0
+
+
+def real(p: Path) -> bool:
+    """A module file, or a folder with more in it than bytecode (a reset leaves __pycache__)."""
+    if p.is_file():
+        return True
+    return p.is_dir() and any(f.is_file() and "__pycache__" not in f.parts for f in p.rglob("*"))
 
 
 def report_unmapped(unmapped: list[str]) -> None:
