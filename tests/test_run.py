@@ -202,3 +202,4 @@ def test_user_errors_exit_cleanly_without_traceback(tmp_path):
     r = run_repro("run", "papers/0000.00001", "--seeds", "a,b", cwd=tmp_path)
     assert r.returncode == 2 and "--seeds" in r.stderr
     assert not (tmp_path / "results").exists()  # nothing half-written
+

@@ -386,10 +386,10 @@ def rewrite_text(src: str, where: str, log: list[str], modules: set[str]) -> str
             log.append(f"  {where}:{i}: {line.strip()[:70]!s} -> {new.strip()[:70]!s}")
         out.append(new)
     text = "".join(out)
-    # RUN_MODULES = ( ... ) over several lines
+    # `RUN_MODULES = (...)` over several lines, or prose: "RUN_MODULES: `a.py`,\n `b.py`)"
     def block(m: re.Match) -> str:
         return run_re.sub(run_sub, m.group(0))
-    return re.sub(r"RUN_MODULES\s*(?::[^=\n]*)?=\s*[\(\[].*?[\)\]]", block, text, flags=re.S)
+    return re.sub(r"RUN_MODULES[^)\]]{0,400}[)\]]", block, text)
 
 
 # -- ARCHITECTURE.md ----------------------------------------------------------------------
