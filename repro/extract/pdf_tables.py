@@ -90,24 +90,121 @@ class Rule:
 # ---------------------------------------------------------------- page reading
 
 
-def _fonts_of(resources) -> dict:
-    """Layout-mode fonts of a resource dictionary (a Form XObject's own /Resources)."""
+def _font_class():
     try:
         from pypdf.generic._font import Font
     except ImportError:  # older pypdf
         from pypdf._text_extraction._layout_mode._font import Font
-    from pypdf.generic import DictionaryObject
+    return Font
 
-    fonts = {}
+
+# Operators that can change what the layout pass records after a form is shown; a form
+# without any of them (a plot's paths, an image wrapper) is skipped by it.
+_TEXT_STATE_OPS = frozenset((b"BT", b"Do", b"Tf", b"Tc", b"Tz", b"Tw", b"TL", b"Ts"))
+
+
+def _font_resources(res):
+    """A resource dictionary's /Font dictionary, as pypdf's layout mode reads it."""
     try:
-        font_dict = resources.get_object().get("/Font")
-        for name, obj in (font_dict.get_object().items() if font_dict is not None else []):
-            obj = obj.get_object()
-            if isinstance(obj, DictionaryObject):
-                fonts[name] = Font.from_font_resource(obj)
-    except (AttributeError, KeyError, TypeError, ValueError):
-        pass
-    return fonts
+        from pypdf._page import _get_font_resources
+    except ImportError:  # another pypdf: the same rule, written out
+        from pypdf.generic import DictionaryObject
+
+        fonts = res.get("/Font")
+        fonts = fonts.get_object() if fonts is not None else None
+        return fonts if isinstance(fonts, DictionaryObject) else DictionaryObject()
+    return _get_font_resources(res)
+
+
+class _Doc:
+    """One PDF's content streams parsed once and its fonts read once, for every page and pass.
+
+    A Form XObject (a plot, a logo, a stamped page) is shown by `Do` on many pages and often
+    many times on one; parsing it and reading its fonts again at every `Do`, in the text pass
+    and in the rules pass, was most of the time spent on a PDF."""
+
+    def __init__(self, reader) -> None:
+        self.reader = reader
+        self._ops: dict[int, tuple[object, list, bool]] = {}    # id(stream) -> (stream, ops, inert)
+        self._fonts: dict[int, tuple[object, object]] = {}      # id(font dict) -> (dict, Font)
+        self._res_fonts: dict[int, tuple[object, dict]] = {}    # id(resources) -> (res, fonts)
+
+    def _parsed(self, stream) -> tuple[object, list, bool]:
+        from pypdf.generic import ContentStream
+
+        stream = stream.get_object()
+        hit = self._ops.get(id(stream))
+        if hit is None:
+            ops = ContentStream(stream, self.reader, "bytes").operations
+            depth, balanced = 0, True
+            for _, op in ops:
+                if op == b"q":
+                    depth += 1
+                elif op == b"Q":
+                    depth -= 1
+                    balanced = balanced and depth >= 0
+            inert = balanced and depth == 0 and not any(op in _TEXT_STATE_OPS for _, op in ops)
+            hit = self._ops[id(stream)] = (stream, ops, inert)  # the stream kept: its id stays its own
+        return hit
+
+    def operations(self, stream) -> list:
+        """The parsed operators of a page's /Contents or of a Form XObject."""
+        return self._parsed(stream)[1]
+
+    def inert(self, form) -> bool:
+        """A form that shows no text and leaves the text state as it found it."""
+        return self._parsed(form)[2]
+
+    def font(self, obj):
+        hit = self._fonts.get(id(obj))
+        if hit is None:
+            hit = self._fonts[id(obj)] = (obj, _font_class().from_font_resource(obj))
+        return hit[1]
+
+    def fonts_of(self, resources) -> dict:
+        """Layout-mode fonts of a resource dictionary (a Form XObject's own /Resources)."""
+        from pypdf.generic import DictionaryObject
+
+        try:
+            res = resources.get_object()
+        except AttributeError:
+            return {}
+        hit = self._res_fonts.get(id(res))
+        if hit is not None:
+            return hit[1]
+        fonts = {}
+        try:
+            font_dict = res.get("/Font")
+            for name, obj in (font_dict.get_object().items() if font_dict is not None else []):
+                obj = obj.get_object()
+                if isinstance(obj, DictionaryObject):
+                    fonts[name] = self.font(obj)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            pass
+        self._res_fonts[id(res)] = (res, fonts)
+        return fonts
+
+    def page_fonts(self, page) -> dict:
+        """pypdf's `page._layout_mode_fonts()` with each font read once per document."""
+        from pypdf.generic import DictionaryObject, NullObject
+
+        obj, fonts, visited = page, {}, set()
+        while id(obj) not in visited:
+            visited.add(id(obj))
+            res = obj.get("/Resources", DictionaryObject()).get_object()
+            if not isinstance(res, DictionaryObject):
+                res = DictionaryObject()
+            font_res = _font_resources(res)
+            if page.pdf is not None and font_res:
+                for name in font_res:
+                    font_object = font_res[name].get_object()
+                    if isinstance(font_object, DictionaryObject):
+                        fonts[name] = self.font(font_object)
+            parent = obj.get("/Parent", NullObject()).get_object()
+            if not isinstance(parent, DictionaryObject):
+                break
+            obj = parent
+        return fonts
 
 
 def _form_xobject(resources, name):
@@ -119,12 +216,11 @@ def _form_xobject(resources, name):
     return xobj if xobj.get("/Subtype") == "/Form" else None
 
 
-def _runs_layout(page, reader) -> list[Run]:
+def _runs_layout(page, doc: _Doc) -> list[Run]:
     """Per-string text runs through pypdf's (private) layout-mode text state machine.
 
     Form XObjects are read too (with their /Matrix): some publishers' stamped PDFs hold the
     whole page in one, which pypdf's layout mode skips."""
-    from pypdf.generic import ContentStream
     from pypdf._text_extraction._layout_mode._fixed_width_page import recurse_to_target_op
     from pypdf._text_extraction._layout_mode._text_state_manager import TextStateManager
 
@@ -152,15 +248,14 @@ def _runs_layout(page, reader) -> list[Run]:
                 state.add_cm(*(float(v) for v in operands[-6:]))
             elif op == b"Do" and depth < 5 and operands:
                 form = _form_xobject(resources, operands[0])
-                if form is None:
+                if form is None or doc.inert(form):
                     continue
                 state.add_q()
                 matrix = form.get("/Matrix")
                 if matrix is not None and len(matrix) == 6:
                     state.add_cm(*(float(v) for v in matrix))
                 res = form.get("/Resources") or resources
-                walk(iter(ContentStream(form, reader, "bytes").operations), {**fonts, **_fonts_of(res)},
-                     res, depth + 1)
+                walk(iter(doc.operations(form)), {**fonts, **doc.fonts_of(res)}, res, depth + 1)
                 if state.q_depth:
                     state.remove_q()
             elif op == b"Tf":
@@ -171,8 +266,7 @@ def _runs_layout(page, reader) -> list[Run]:
             else:
                 state.set_state_param(op, operands)
 
-    walk(iter(ContentStream(contents.get_object(), reader, "bytes").operations), page._layout_mode_fonts(),
-         page.get("/Resources"), 0)
+    walk(iter(doc.operations(contents)), doc.page_fonts(page), page.get("/Resources"), 0)
     runs = []
     for t in tjs:
         text = plain_text(t.text.replace("\n", " "))
@@ -250,10 +344,8 @@ def _runs_fixed_width(page) -> list[Run]:
     return runs
 
 
-def _rules(page, reader) -> list[Rule]:
+def _rules(page, doc: _Doc) -> list[Rule]:
     """Horizontal and vertical strokes or thin filled rectangles (table rules), forms included."""
-    from pypdf.generic import ContentStream
-
     contents = page.get("/Contents")
     if contents is None:
         return []
@@ -298,12 +390,12 @@ def _rules(page, reader) -> list[Rule]:
                     if form is not None:
                         m = form.get("/Matrix")
                         inner = mul([float(v) for v in m], ctm) if m is not None and len(m) == 6 else ctm[:]
-                        walk(ContentStream(form, reader, "bytes").operations, inner,
+                        walk(doc.operations(form), inner,
                              form.get("/Resources") or resources, depth + 1)
             except (ValueError, TypeError, IndexError):
                 continue  # malformed operands: skip the operator, keep reading the page
 
-    walk(ContentStream(contents.get_object(), reader, "bytes").operations, [1.0, 0.0, 0.0, 1.0, 0.0, 0.0],
+    walk(doc.operations(contents), [1.0, 0.0, 0.0, 1.0, 0.0, 0.0],
          page.get("/Resources"), 0)
     return rules
 
@@ -1117,15 +1209,16 @@ def parse_pdf_tables(pdf_path: str) -> list[Table]:
     except (OSError, PyPdfError, ValueError) as e:
         raise PdfError(f"cannot read the PDF: {e}", hint="check the file is a complete, unencrypted PDF",
                        where=str(pdf_path)) from None
+    doc = _Doc(reader)
     found: dict[str, Table] = {}
     uncaptioned: list[Table] = []
     for page_index, page in enumerate(pages):
         try:
-            runs = _runs_layout(page, reader)
+            runs = _runs_layout(page, doc)
         except Exception:  # noqa: BLE001 - pypdf internals differ between versions: fall back
             runs = _runs_fixed_width(page)
         try:
-            rules = _rules(page, reader)
+            rules = _rules(page, doc)
         except Exception:  # noqa: BLE001 - no rules only costs the multirow/header hints
             rules = []
         lines = _lines(_words(runs))
