@@ -95,7 +95,7 @@ def _build(aid: Any, folder: str, pdf_file: Path | None, source_file: Path | Non
     from ..archive import extract_source, read_source_bibliography, read_source_tex
     from ..fetch import Fetcher, local_file
     from ..links import find_links
-    from ..pdftext import check_pdf_file, pdf_pages
+    from ..pdftext import check_pdf_file, pdf_pages, pdf_pages_and_tables
     from ..scaffold import ScaffoldData, write_scaffold
 
     fetcher = Fetcher(offline=offline, log=_say)
@@ -148,10 +148,15 @@ def _build(aid: Any, folder: str, pdf_file: Path | None, source_file: Path | Non
             if root is not None and tex is None:
                 _warn("the source has no LaTeX file; tables come from the PDF only")
 
-        pages = pdf_pages(pdf.path) if pdf is not None else None
+        pages, pdf_tables = None, None
+        if pdf is not None and not tex:  # the tables come from the PDF: one parse for both
+            pages, found, failed = pdf_pages_and_tables(pdf.path)
+            pdf_tables = (found, failed)
+        elif pdf is not None:
+            pages = pdf_pages(pdf.path)
         # the .bbl goes to the table reader only: cited works' URLs are not the paper's links
         tables, claims, ablations, hparams = _extract(pdf.path if pdf else None, pages,
-                                                      tex + "\n" + bib if tex and bib else tex)
+                                                      tex + "\n" + bib if tex and bib else tex, pdf_tables)
         choice, plan = _family(meta, tex, pages, tables, hparams, family)
 
     links = find_links("\n".join(pages or []), tex or "")
@@ -179,8 +184,12 @@ def _family(meta: Any, tex: str | None, pages: list[str] | None, tables: list, h
     return choice, plan_family(choice, hparams, pages, tex)
 
 
-def _extract(pdf_path: Path | None, pages: list[str] | None, tex: str | None) -> tuple[list, list, dict, list]:
-    """Tables, claims, ablations, hyperparameters; each step degrades to a warning."""
+def _extract(pdf_path: Path | None, pages: list[str] | None, tex: str | None,
+             pdf_tables: tuple[list | None, str | None] | None = None) -> tuple[list, list, dict, list]:
+    """Tables, claims, ablations, hyperparameters; each step degrades to a warning.
+
+    `pdf_tables` is (tables, why they failed) when the PDF's tables were already read with
+    its text (pdftext.pdf_pages_and_tables)."""
     tables: list = []
     try:
         from ..extract import tables as xt
@@ -195,7 +204,12 @@ def _extract(pdf_path: Path | None, pages: list[str] | None, tex: str | None) ->
                     from ..extract.latex_tables import place_on_pages
 
                     place_on_pages(tables, pages)
-            if not tables and pdf_path is not None:
+            if not tables and pdf_tables is not None:
+                found, failed = pdf_tables
+                if failed is not None:
+                    _warn(f"reading tables failed ({failed}); claims.yaml starts empty")
+                tables = found or []
+            elif not tables and pdf_path is not None:
                 from ..sandbox import run_sandboxed
 
                 tables = run_sandboxed(xt.tables_from_pdf, str(pdf_path), timeout_s=180, memory_mb=3072,

@@ -129,31 +129,75 @@ class _Doc:
         self._fonts: dict[int, tuple[object, object]] = {}      # id(font dict) -> (dict, Font)
         self._res_fonts: dict[int, tuple[object, dict]] = {}    # id(resources) -> (res, fonts)
 
-    def _parsed(self, stream) -> tuple[object, list, bool]:
+    def _parsed(self, stream) -> tuple[object, object, bool]:
         from pypdf.generic import ContentStream
 
         stream = stream.get_object()
         hit = self._ops.get(id(stream))
         if hit is None:
-            ops = ContentStream(stream, self.reader, "bytes").operations
+            parsed = ContentStream(stream, self.reader, "bytes")
             depth, balanced = 0, True
-            for _, op in ops:
+            for _, op in parsed.operations:
                 if op == b"q":
                     depth += 1
                 elif op == b"Q":
                     depth -= 1
                     balanced = balanced and depth >= 0
-            inert = balanced and depth == 0 and not any(op in _TEXT_STATE_OPS for _, op in ops)
-            hit = self._ops[id(stream)] = (stream, ops, inert)  # the stream kept: its id stays its own
+            inert = balanced and depth == 0 and not any(op in _TEXT_STATE_OPS for _, op in parsed.operations)
+            hit = self._ops[id(stream)] = (stream, parsed, inert)  # the stream kept: its id stays its own
+            self._ops[id(parsed)] = hit
         return hit
 
     def operations(self, stream) -> list:
         """The parsed operators of a page's /Contents or of a Form XObject."""
-        return self._parsed(stream)[1]
+        return self._parsed(stream)[1].operations
 
     def inert(self, form) -> bool:
         """A form that shows no text and leaves the text state as it found it."""
         return self._parsed(form)[2]
+
+    def page_text(self, page) -> str:
+        """pypdf's plain `extract_text()` of a page, reading the streams already parsed here.
+
+        pypdf reuses a /Contents or a form that is already a parsed ContentStream, so the
+        page's own streams and the forms the layout pass read are handed to it as such
+        (the form's dictionary copied onto its parsed stream): the text is pypdf's, the
+        parsing is done once."""
+        from pypdf.generic import NameObject
+
+        contents = page.get("/Contents")
+        own = self._ops.pop(id(contents.get_object()), None) if contents is not None else None
+        if own is not None:  # read once, by this call: the page's parsed stream is let go after it
+            self._ops.pop(id(own[1]), None)
+            page[NameObject("/Contents")] = own[1]
+        self._lend_forms(page.get("/Resources"), 0)
+        try:
+            return page.extract_text() or ""
+        finally:
+            if own is not None:
+                page[NameObject("/Contents")] = contents
+
+    def _lend_forms(self, resources, depth: int) -> None:
+        try:
+            xobjects = resources.get_object()["/XObject"].get_object()
+            names = list(xobjects.keys())
+        except (AttributeError, KeyError, TypeError):
+            return
+        for name in names:
+            try:
+                form = xobjects[name].get_object()
+            except (AttributeError, KeyError, TypeError):
+                continue
+            hit = self._ops.get(id(form))
+            if hit is None or hit[1] is form:
+                continue  # not read by the layout pass, or already lent
+            parsed = hit[1]
+            for key, value in form.items():
+                if key not in ("/Filter", "/DecodeParms", "/Length"):
+                    parsed[key] = value
+            xobjects[name] = parsed
+            if depth < 5:
+                self._lend_forms(parsed.get("/Resources"), depth + 1)
 
     def font(self, obj):
         hit = self._fonts.get(id(obj))
@@ -1209,28 +1253,44 @@ def parse_pdf_tables(pdf_path: str) -> list[Table]:
     except (OSError, PyPdfError, ValueError) as e:
         raise PdfError(f"cannot read the PDF: {e}", hint="check the file is a complete, unencrypted PDF",
                        where=str(pdf_path)) from None
-    doc = _Doc(reader)
-    found: dict[str, Table] = {}
-    uncaptioned: list[Table] = []
+    tr = PdfTableReader(reader)
     for page_index, page in enumerate(pages):
+        tr.read_page(page_index, page)
+    return tr.tables()
+
+
+class PdfTableReader:
+    """The tables of an open PDF, read page by page.
+
+    Built on an open pypdf reader so that one pass over a document can read each page's
+    text too (`page_text`), with every content stream parsed once for both."""
+
+    def __init__(self, reader) -> None:
+        self.doc = _Doc(reader)
+        self._found: dict[str, Table] = {}
+        self._uncaptioned: list[Table] = []
+
+    def read_page(self, page_index: int, page) -> None:
+        """Find the tables of one page (0-based `page_index`), in page order."""
         try:
-            runs = _runs_layout(page, doc)
+            runs = _runs_layout(page, self.doc)
         except Exception:  # noqa: BLE001 - pypdf internals differ between versions: fall back
             runs = _runs_fixed_width(page)
         try:
-            rules = _rules(page, doc)
+            rules = _rules(page, self.doc)
         except Exception:  # noqa: BLE001 - no rules only costs the multirow/header hints
             rules = []
         lines = _lines(_words(runs))
         if not lines:
-            continue
+            return
+        found = self._found
         page_w = float(page.mediabox.width)
         page_x0 = float(page.mediabox.left)
         tables, left_over = _page_tables(page_index + 1, lines, rules, page_x0, page_w)
         for cap, t in tables:
             if cap is None:
                 t.captioned = False
-                uncaptioned.append(t)
+                self._uncaptioned.append(t)
             elif t.number not in found or found[t.number].image_only:
                 found[t.number] = t
         for cap in left_over:
@@ -1239,9 +1299,16 @@ def parse_pdf_tables(pdf_path: str) -> list[Table]:
             t = _caption_walk(cap.number, cap.text, page_index + 1, lines, rules, page_x0, page_w)
             if cap.number not in found or not t.image_only:
                 found[cap.number] = t
-    for k, t in enumerate(uncaptioned, 1):
-        t.number = f"U{k}"
-    return list(found.values()) + uncaptioned
+
+    def page_text(self, page) -> str:
+        """The page's plain text (pypdf's `extract_text()`), from the streams parsed for its tables."""
+        return self.doc.page_text(page)
+
+    def tables(self) -> list[Table]:
+        """Captioned tables by number, then the uncaptioned ones numbered U1, U2... in page order."""
+        for k, t in enumerate(self._uncaptioned, 1):
+            t.number = f"U{k}"
+        return list(self._found.values()) + self._uncaptioned
 
 
 def _caption_walk(number: str, caption: str, page_no: int, lines: list[Line], rules: list[Rule],
