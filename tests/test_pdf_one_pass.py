@@ -132,3 +132,22 @@ def test_fixture_text_unchanged_by_sharing_parsed_streams():
     pages, found, failed = pdftext._read_pdf(str(pdf))
     assert failed is None and found
     assert pages == pdftext._read_pdf(str(pdf), with_tables=False)[0]
+
+
+def test_new_paper_is_a_library_call(tmp_path, capsys):
+    # issue 20: the `repro new` flow without click: a record back, messages to the callbacks
+    from repro.errors import PaperFolderError
+    from repro.newpaper import NewPaper, new_paper
+
+    pdf = _pdf_with_forms(tmp_path / "forms.pdf")
+    said, warned = [], []
+    out = new_paper(None, "forms", pdf, None, offline=True, papers_dir=tmp_path / "papers",
+                    log=said.append, warn=warned.append)
+    assert isinstance(out, NewPaper)
+    assert out.result.path == tmp_path / "papers" / "forms"
+    assert [t.number for t in out.tables] == ["1"]
+    assert {c["value"] for c in out.result.claims if c.get("value") is not None} >= {85.1, 80.3}
+    assert any("no arXiv metadata" in w for w in warned)
+    assert capsys.readouterr().err == ""  # nothing printed: the command prints, the library does not
+    with pytest.raises(PaperFolderError):
+        new_paper(None, "forms", pdf, None, offline=True, papers_dir=tmp_path / "papers")
