@@ -193,7 +193,7 @@ def _extract(pdf_path: Path | None, pages: list[str] | None, tex: str | None,
     hparams: list = []
     text_pages = pages
     if not pages and tex:
-        from .extract.latex_tables import latex_plain_text
+        from .extract.latex_text import latex_plain_text
 
         text_pages = [latex_plain_text(tex)]
     if text_pages:
