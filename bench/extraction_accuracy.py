@@ -4,7 +4,7 @@
     python bench/extraction_accuracy.py --quick       # papers' PDF runs + every 5th benchmark page
     python bench/extraction_accuracy.py --paper 2004.04906 --paper bench:012 -v
 
-Runs the real `repro new` pipeline (offline, into a temporary folder) on every
+Runs the real `repro new` pipeline (`newpaper.new_paper`, offline, into a temporary folder) on every
 `../shared/fixtures/papers/*/truth.yaml` and on `../shared/fixtures/pdf-parse-bench/`, reads
 the claims.yaml and configs/ablations/ it wrote, and scores them by the rules in the fixtures
 README ("How a cell counts"); pdf-parse-bench pages by the rule in its own README, with the truth
@@ -50,14 +50,14 @@ class Output:
 
 def run_new(pdf: Path | None, source: Path | None) -> Output:
     """`repro new --name x [--pdf] [--source] --offline` into a temp dir; what it wrote."""
-    from repro.commands.new import _build
+    from repro.newpaper import new_paper
 
     with tempfile.TemporaryDirectory(prefix="repro-bench-") as tmp:
         t0, c0 = time.perf_counter(), _cpu()
         with contextlib.redirect_stderr(io.StringIO()):
-            info = _build(None, "paper", pdf, source, True, Path(tmp), False)
+            info = new_paper(None, "paper", pdf, source, offline=True, papers_dir=Path(tmp))
         seconds, cpu = time.perf_counter() - t0, _cpu() - c0
-        folder = Path(info["result"].path)
+        folder = Path(info.result.path)
         claims = yaml.safe_load((folder / "claims.yaml").read_text(encoding="utf-8")) or []
         if isinstance(claims, dict):
             claims = claims.get("claims") or []
@@ -65,7 +65,7 @@ def run_new(pdf: Path | None, source: Path | None) -> Output:
         for f in sorted((folder / "configs" / "ablations").glob("*.yaml")):
             spec = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
             abl.append((f.stem, str(spec.get("description") or "")))
-        hparams = [(h.key, h.value) for h in info["hparams"]]
+        hparams = [(h.key, h.value) for h in info.hparams]
         pages = _pdf_page_count(pdf) if pdf else 0
     return Output(claims, abl, hparams, seconds, pages, cpu)
 

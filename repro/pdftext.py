@@ -18,6 +18,15 @@ PAGE_MARK = "\f"  # paper.txt separates pages with form feeds, like pdftotext
 
 def _extract_pages(path: str) -> list[str]:
     """Runs in the child: every page's text (pypdf imported here, not in the parent)."""
+    return _read_pdf(path, with_tables=False)[0]
+
+
+def _read_pdf(path: str, with_tables: bool = True) -> tuple[list[str], list | None, str | None]:
+    """Runs in the child: (every page's text, the tables or None, why the tables failed or None).
+
+    One parse of the document serves both: the table reader's parsed content streams are
+    handed to pypdf's text extraction (extract/pdf_tables.py). A failure to read the tables
+    is returned as a message, not raised: the text alone still makes a paper folder."""
     import logging
 
     import pypdf
@@ -38,7 +47,28 @@ def _extract_pages(path: str) -> list[str]:
         n = len(reader.pages)
         if n == 0:
             raise PdfError("the PDF has no pages", where=path)
-        return [(page.extract_text() or "") for page in reader.pages]
+        tables, failed = None, None
+        if with_tables:
+            from .extract.pdf_tables import PdfTableReader
+
+            tables = PdfTableReader(reader)
+        texts = []
+        for i, page in enumerate(reader.pages):
+            if tables is not None:
+                try:
+                    tables.read_page(i, page)
+                except MemoryError:
+                    raise
+                except Exception as e:  # noqa: BLE001 - a table-reader bug must not cost the text
+                    tables, failed = None, f"{type(e).__name__}: {e}"
+            texts.append(tables.page_text(page) if tables is not None else (page.extract_text() or ""))
+        found = None
+        if tables is not None:
+            try:
+                found = tables.tables()
+            except Exception as e:  # noqa: BLE001
+                failed = f"{type(e).__name__}: {e}"
+        return texts, found, failed
     except DependencyError as e:  # AES needs the optional `cryptography` package
         raise PdfError(f"the PDF is encrypted and cannot be read here ({e})",
                        hint="pip install cryptography, or give an unencrypted copy with --pdf", where=path) from None
@@ -78,6 +108,29 @@ def pdf_pages(path: str | Path, *, timeout_s: float = 120.0, memory_mb: int = 20
         raise
     except SandboxError as e:
         raise PdfError(e.message, hint=e.hint, where=str(p)) from None
+    return _with_text(pages, p)
+
+
+def pdf_pages_and_tables(path: str | Path, *, timeout_s: float = 300.0, memory_mb: int = 3072
+                         ) -> tuple[list[str], list | None, str | None]:
+    """(text of each page, the PDF's tables or None, why the tables failed or None).
+
+    One sandboxed child parses the PDF once for both (two children parsed it twice and
+    paid two interpreter starts). The text is what `pdf_pages` gives, and a PdfError the
+    same; when the child runs out of time or memory the text is read again alone, so a PDF
+    too big for the table reader still gives its text, and the tables are reported failed."""
+    p = check_pdf_file(path)
+    try:
+        pages, tables, failed = run_sandboxed(_read_pdf, str(p), timeout_s=timeout_s, memory_mb=memory_mb,
+                                              what=f"reading the PDF {p.name} and its tables")
+    except PdfError:
+        raise
+    except SandboxError as e:
+        return pdf_pages(p), None, e.message
+    return _with_text(pages, p), tables, failed
+
+
+def _with_text(pages: list[str], p: Path) -> list[str]:
     if not any(t.strip() for t in pages):
         raise PdfError(
             "the PDF has no text layer (a scan?)",

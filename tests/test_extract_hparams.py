@@ -87,7 +87,7 @@ def test_prompts_plans_and_code_are_not_the_papers_settings():
 
 
 def test_latex_prose_as_plain_text():
-    from repro.extract.latex_tables import latex_plain_text
+    from repro.extract.latex_text import latex_plain_text
 
     tex = (r"\documentclass{article}\newcommand{\ours}{DeepSphere}\begin{document}"
            r"\section{Setup}The learning rate is $5 \cdot 10^{-2}$ and the batch size is 32 for \ours."

@@ -175,8 +175,8 @@ def test_repro_new_then_repro_run_as_a_user_types_it(paper_files, tmp_path):
 
 
 def test_new_imports_no_torch():
-    code = ("import sys, repro.commands.new, repro.fetch, repro.scaffold, repro.archive, repro.pdftext, "
-            "repro.links, repro.sandbox; assert 'torch' not in sys.modules and 'lightning' not in sys.modules")
+    code = ("import sys, repro.commands.new, repro.newpaper, repro.fetch, repro.scaffold, repro.archive, "
+            "repro.pdftext, repro.links, repro.sandbox; assert 'torch' not in sys.modules and 'lightning' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
