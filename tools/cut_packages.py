@@ -49,7 +49,8 @@ MOVES: dict[str, str] = {
     "links.py": "literature/links.py",
     "extract": "literature/extract",
     "scaffold.py": "literature/scaffold.py",
-    "families.py": "literature/families.py",
+    "families": "literature/families",
+    "newpaper.py": "literature/newpaper.py",
     "archcheck.py": "literature/archcheck.py",
     # runs/: configs x seeds planned, executed, cached, resumed, tracked (`repro run/status/track`)
     "planner.py": "runs/planner.py",
@@ -61,14 +62,22 @@ MOVES: dict[str, str] = {
     "progress.py": "runs/progress.py",
     "tracking.py": "runs/tracking.py",
     "executors": "runs/executors",
+    "trackers.py": "runs/trackers.py",
+    "status.py": "runs/status.py",
+    "callbacks.py": "runs/callbacks.py",
+    "paper_code.py": "runs/paper_code.py",
+    "diskfull.py": "runs/diskfull.py",
+    "worker_messages.py": "runs/worker_messages.py",
     # judging/: statistics, verdicts, report.md and the site (`repro report/site/check`).
     # Not `judge/`: `repro.judge` is the public function (repro/__init__.py), and importing a
     # subpackage of that name would replace it as an attribute of `repro`.
     "stats.py": "judging/stats.py",
     "verdicts.py": "judging/verdicts.py",
+    "decide.py": "judging/decide.py",
     "flags.py": "judging/flags.py",
     "sequential.py": "judging/sequential.py",
     "report.py": "judging/report.py",
+    "report_text.py": "judging/report_text.py",
     "site": "judging/site",
 }
 
@@ -77,6 +86,7 @@ KEEP: set[str] = {
     "__init__.py", "__main__.py", "cli.py", "api.py", "commands",
     "errors.py", "atomic.py", "yamlio.py", "names.py", "numfmt.py", "clock.py", "templating.py",
     "envinfo.py", "paper.py", "configs.py", "signatures.py", "results.py", "claims.py",
+    "claim_types.py", "verdict_types.py",
 }
 
 NEW_PACKAGES: dict[str, str] = {
