@@ -41,7 +41,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-from tinypaper import make_tiny_paper  # noqa: E402
+from helpers.tinypaper import make_tiny_paper  # noqa: E402
 
 PY = sys.executable
 HIDDEN = {"baseline": 4, "method": 16, "wide": 32, "narrow": 2}
