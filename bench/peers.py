@@ -208,6 +208,9 @@ def bench_peers(repeat: int = 1, epochs: int = 5) -> dict:
             assert hydra_done(sweep) == runs
             shutil.rmtree(res)
             shutil.rmtree(sweep)
+            print(f"peers: sample {i + 1}: cold {times['repro_cold'][-1]:.1f} / {times['hydra_cold'][-1]:.1f} s = "
+                  f"{times['repro_cold'][-1] / times['hydra_cold'][-1]:.2f}x; interrupted {times['repro_int'][-1]:.1f} / "
+                  f"{times['hydra_int'][-1]:.1f} s = {times['repro_int'][-1] / times['hydra_int'][-1]:.2f}x", flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
     return {"runs": runs, "epochs": epochs, "workers": workers(), "repeat": repeat, "seconds": med,
             "cold_ratio": med["repro_cold"] / med["hydra_cold"],

@@ -2,6 +2,7 @@
 
     python bench/run.py            # all figures
     python bench/run.py runner     # one section: runner | noop | new | site | throughput
+    python bench/run.py per_step --repeat=1 --papers=1207.0580 --steps=100   # a shorter slice
 
 Figures (targets from issue 8):
 - runner: `repro run` on a sweep of 24 short runs vs the same runs as a plain loop of one
@@ -143,12 +144,14 @@ def bench_site() -> dict | None:
 PER_STEP = {"1207.0580": 200, "1502.03167": 500, "1706.03762": 40}
 
 
-def bench_per_step(repeat: int = 2) -> list[dict]:
+def bench_per_step(repeat: int = 2, papers: list[str] | None = None, steps: int | None = None) -> list[dict]:
     from throughput import bench_paper
 
     rows = []
-    for paper, steps in PER_STEP.items():
-        r = bench_paper(paper, repeat, "gpu", {"max_steps": steps})
+    for paper, n in PER_STEP.items():
+        if papers and paper not in papers:
+            continue
+        r = bench_paper(paper, repeat, "gpu", {"max_steps": steps or n})
         if r is not None:
             rows.append(r)
     return rows
@@ -165,6 +168,10 @@ def bench_hot_path() -> dict:
 
 
 def main(argv: list[str]) -> None:
+    # Options for the slow sections: --repeat=N (per_step, peers), --papers=A,B and --steps=N (per_step).
+    opts = dict(a[2:].split("=", 1) for a in argv if a.startswith("--") and "=" in a)
+    argv = [a for a in argv if not a.startswith("--")]
+    repeat = int(opts.get("repeat", 2))
     wanted = set(argv) or {"runner", "new", "site", "throughput", "per_step", "hot_path", "peers"}
     print(f"# repro benchmarks, {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}")
@@ -197,8 +204,9 @@ def main(argv: list[str]) -> None:
     if "per_step" in wanted:
         from throughput import format_rows
 
-        rows = bench_per_step()
-        print("per_step: GPU-scale configs (configs-gpu/), baseline, seed 0, a fixed number of steps (best of 2):")
+        rows = bench_per_step(repeat, opts["papers"].split(",") if "papers" in opts else None,
+                              int(opts["steps"]) if "steps" in opts else None)
+        print(f"per_step: GPU-scale configs (configs-gpu/), baseline, seed 0, a fixed number of steps (best of {repeat}):")
         print(format_rows(rows))
         for r in rows:
             ms = 1000 * r["seconds"]["hand"] / max(r["steps"], 1)
@@ -216,7 +224,7 @@ def main(argv: list[str]) -> None:
         else:
             from peers import bench_peers, format_peers
 
-            print(format_peers(bench_peers()))
+            print(format_peers(bench_peers(repeat=int(opts.get("repeat", 1)))))
 
 
 if __name__ == "__main__":
