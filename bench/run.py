@@ -15,6 +15,8 @@ Figures (targets from issue 8):
   PyTorch loop on the same data, and vs a plain lightning.Trainer. Target >= 0.95.
 - per_step (issue 19): the same three ways on the GPU-scale configs (configs-gpu/) for a fixed
   number of steps, where a step takes tens of milliseconds on this CPU. Target >= 0.95x.
+- worker_start (issue 19): CPU seconds of a run worker's start-up (torch, Lightning, repro's
+  run code) as it is vs with the cyclic GC on through the imports, as before.
 - hot_path (issue 19): host reads (Tensor.item & co) per training step, repro's callbacks
   on, counted by bench/gpu_check.py's sync phase on CPU. Target: well under 1 per step.
 - peers (issue 19): `repro run` vs Hydra multirun + joblib launcher, cold and after a kill -9
@@ -157,6 +159,36 @@ def bench_per_step(repeat: int = 2, papers: list[str] | None = None, steps: int 
     return rows
 
 
+WORKER_START = r'''
+import gc, sys, time
+if sys.argv[1] == "gc_on":  # as before issue 19: the cyclic GC running through the imports
+    gc.disable = gc.freeze = lambda: None
+t = time.process_time()
+from repro import worker
+class Conn:  # the parent's end of the pipe: takes "ready", then says stop
+    def send(self, msg): pass
+    def recv(self): return None
+worker._serve(0, {}, 1, Conn())
+print(time.process_time() - t)
+'''
+
+
+def bench_worker_start(repeat: int = 3) -> dict:
+    """CPU seconds of a run worker's start-up (imports up to "ready"), as it is and with the
+    cyclic GC left on through the imports; interleaved, median of `repeat`. CPU seconds, not
+    wall: a loaded machine stretches wall time, not the work done."""
+    import statistics
+
+    secs: dict[str, list[float]] = {"gc_on": [], "now": []}
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    for _ in range(repeat):
+        for mode in secs:
+            out = subprocess.run([PY, "-c", WORKER_START, mode], capture_output=True, text=True, env=env, check=True)
+            secs[mode].append(float(out.stdout.split()[-1]))
+    med = {k: statistics.median(v) for k, v in secs.items()}
+    return {"cpu_s": med, "ratio": med["now"] / med["gc_on"], "repeat": repeat}
+
+
 def bench_hot_path() -> dict:
     """Host reads per step over a 60-step fit of 1207.0580's GPU config, repro's callbacks on."""
     sys.path.insert(0, str(REPO / "bench"))
@@ -172,7 +204,7 @@ def main(argv: list[str]) -> None:
     opts = dict(a[2:].split("=", 1) for a in argv if a.startswith("--") and "=" in a)
     argv = [a for a in argv if not a.startswith("--")]
     repeat = int(opts.get("repeat", 2))
-    wanted = set(argv) or {"runner", "new", "site", "throughput", "per_step", "hot_path", "peers"}
+    wanted = set(argv) or {"runner", "new", "site", "throughput", "per_step", "worker_start", "hot_path", "peers"}
     print(f"# repro benchmarks, {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}")
     if "runner" in wanted or "noop" in wanted:
@@ -212,6 +244,10 @@ def main(argv: list[str]) -> None:
             ms = 1000 * r["seconds"]["hand"] / max(r["steps"], 1)
             print(f"per_step: {r['paper']}: repro run {r['ratio']:.2f}x a hand-written loop (target >= 0.95x) "
                   f"at {ms:.1f} ms per hand-loop step; {r['extra_ms_per_step']:.2f} ms per step over it")
+    if "worker_start" in wanted:
+        r = bench_worker_start()
+        print(f"worker_start: a run worker's start-up {r['cpu_s']['now']:.2f} s CPU vs {r['cpu_s']['gc_on']:.2f} s with the "
+              f"cyclic GC on through the imports -> {r['ratio']:.2f}x (median of {r['repeat']}, interleaved)")
     if "hot_path" in wanted:
         r = bench_hot_path()
         print(f"hot_path: {r.get('syncs_per_step')} host reads per training step over {r.get('audited_steps')} steps "
