@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import signal
 import statistics
 import subprocess
@@ -41,7 +42,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-from tinypaper import make_tiny_paper  # noqa: E402
+from helpers.tinypaper import make_tiny_paper  # noqa: E402
 
 PY = sys.executable
 HIDDEN = {"baseline": 4, "method": 16, "wide": 32, "narrow": 2}
@@ -138,15 +139,25 @@ def hydra_done(sweep: Path) -> int:
     return sum(1 for _ in sweep.rglob("result.json"))
 
 
+CPU: list[float] = []  # CPU seconds (user + system, the process and the children it waited for) of each cold command
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def timed(cmd: list[str], cwd: Path, kill_when=None) -> float:
-    """Seconds `cmd` took; with kill_when, SIGKILL its process group once kill_when() is true."""
-    t0 = time.perf_counter()
+    """Seconds `cmd` took; with kill_when, SIGKILL its process group once kill_when() is true.
+    Without, the command's CPU seconds go to CPU: load-proof where wall time is not."""
+    t0, c0 = time.perf_counter(), _children_cpu()
     p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                          start_new_session=True)
     if kill_when is None:
         out, _ = p.communicate()
         if p.returncode != 0:
             raise SystemExit(f"{' '.join(cmd)} failed:\n{out[-3000:]}")
+        CPU.append(_children_cpu() - c0)
         return time.perf_counter() - t0
     while p.poll() is None and not kill_when():
         time.sleep(0.05)
@@ -179,6 +190,7 @@ def bench_peers(repeat: int = 1, epochs: int = 5) -> dict:
     runs = len(HIDDEN) * len(SEEDS)
     times: dict[str, list[float]] = {k: [] for k in ("repro_cold", "hydra_cold", "repro_int", "hydra_int")}
     parts: dict[str, list[tuple[float, float]]] = {"repro_int": [], "hydra_int": []}
+    cpu: dict[str, list[float]] = {"repro_cold": [], "hydra_cold": []}
     same = None
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -186,7 +198,9 @@ def bench_peers(repeat: int = 1, epochs: int = 5) -> dict:
         for i in range(repeat):
             res, sweep = tmp / f"res{i}", tmp / f"sweep{i}"
             times["repro_cold"].append(timed(repro_cmd(folder, res), tmp))
+            cpu["repro_cold"].append(CPU[-1])
             times["hydra_cold"].append(timed(hydra_cmd(app, sweep), tmp))
+            cpu["hydra_cold"].append(CPU[-1])
             m_r, m_h = metrics_repro(res), metrics_hydra(sweep)
             same = len(m_r) == len(m_h) == runs and m_r == m_h if same is not False else False
             if not same:
@@ -208,10 +222,17 @@ def bench_peers(repeat: int = 1, epochs: int = 5) -> dict:
             assert hydra_done(sweep) == runs
             shutil.rmtree(res)
             shutil.rmtree(sweep)
+            print(f"peers: sample {i + 1}: cold {times['repro_cold'][-1]:.1f} / {times['hydra_cold'][-1]:.1f} s = "
+                  f"{times['repro_cold'][-1] / times['hydra_cold'][-1]:.2f}x; interrupted {times['repro_int'][-1]:.1f} / "
+                  f"{times['hydra_int'][-1]:.1f} s = {times['repro_int'][-1] / times['hydra_int'][-1]:.2f}x; cold CPU "
+                  f"{cpu['repro_cold'][-1]:.1f} / {cpu['hydra_cold'][-1]:.1f} s = "
+                  f"{cpu['repro_cold'][-1] / cpu['hydra_cold'][-1]:.2f}x", flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
     return {"runs": runs, "epochs": epochs, "workers": workers(), "repeat": repeat, "seconds": med,
             "cold_ratio": med["repro_cold"] / med["hydra_cold"],
             "interrupted_ratio": med["repro_int"] / med["hydra_int"],
+            "cpu_seconds": {k: statistics.median(v) for k, v in cpu.items()},
+            "cold_cpu_ratio": statistics.median(cpu["repro_cold"]) / statistics.median(cpu["hydra_cold"]),
             "interrupted_parts": {k: [tuple(round(x, 2) for x in p) for p in v] for k, v in parts.items()},
             "same_final_metrics": bool(same)}
 
@@ -224,6 +245,8 @@ def format_peers(r: dict) -> str:
         f"{r['cold_ratio']:.2f}x (target <= 0.5x)",
         f"peers: kill -9 at half, then rerun: repro run {s['repro_int']:.1f} s, Hydra {s['hydra_int']:.1f} s -> "
         f"{r['interrupted_ratio']:.2f}x (target <= 0.3x); (to kill, rerun) s: {r['interrupted_parts']}",
+        f"peers: cold, CPU seconds (both cores, every process): repro run {r['cpu_seconds']['repro_cold']:.1f}, Hydra "
+        f"{r['cpu_seconds']['hydra_cold']:.1f} -> {r['cold_cpu_ratio']:.2f}x",
         f"peers: same final val_acc on every run both ways: {r['same_final_metrics']}",
     ])
 

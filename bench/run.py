@@ -2,6 +2,7 @@
 
     python bench/run.py            # all figures
     python bench/run.py runner     # one section: runner | noop | new | site | throughput
+    python bench/run.py per_step --repeat=1 --papers=1207.0580 --steps=100   # a shorter slice
 
 Figures (targets from issue 8):
 - runner: `repro run` on a sweep of 24 short runs vs the same runs as a plain loop of one
@@ -12,8 +13,11 @@ Figures (targets from issue 8):
 - site: site build seconds per paper (cold and warm).
 - throughput: each shipped model's training samples/s under `repro run` vs a hand-written
   PyTorch loop on the same data, and vs a plain lightning.Trainer. Target >= 0.95.
-- per_step (issue 19): the same three ways on the GPU-scale configs (configs-gpu/) for a fixed
-  number of steps, where a step takes tens of milliseconds on this CPU. Target >= 0.95x.
+- per_step (issue 19): the same three ways on the GPU-scale configs (configs-gpu/) at N and 3N
+  steps, where a step takes tens of milliseconds on this CPU; steps/s over the extra 2N steps
+  (set-up paid once cancels). Target >= 0.95x.
+- worker_start (issue 19): CPU seconds of a run worker's start-up (torch, Lightning, repro's
+  run code) as it is vs with the cyclic GC on through the imports, as before.
 - hot_path (issue 19): host reads (Tensor.item & co) per training step, repro's callbacks
   on, counted by bench/gpu_check.py's sync phase on CPU. Target: well under 1 per step.
 - peers (issue 19): `repro run` vs Hydra multirun + joblib launcher, cold and after a kill -9
@@ -143,15 +147,55 @@ def bench_site() -> dict | None:
 PER_STEP = {"1207.0580": 200, "1502.03167": 500, "1706.03762": 40}
 
 
-def bench_per_step(repeat: int = 2) -> list[dict]:
+def bench_per_step(repeat: int = 2, papers: list[str] | None = None, steps: int | None = None) -> list[dict]:
+    """Each GPU-scale config at `steps` and at 3x `steps`, three ways (throughput.bench_paper).
+    The per-step figure is the difference over the extra steps: set-up that is paid once
+    (model, data, Trainer, sanity check, first checkpoint) cancels, what every step costs stays."""
     from throughput import bench_paper
 
     rows = []
-    for paper, steps in PER_STEP.items():
-        r = bench_paper(paper, repeat, "gpu", {"max_steps": steps})
-        if r is not None:
-            rows.append(r)
+    for paper, n in PER_STEP.items():
+        if papers and paper not in papers:
+            continue
+        n = steps or n
+        short, long = (bench_paper(paper, repeat, "gpu", {"max_steps": k}) for k in (n, 3 * n))
+        if short is None or long is None:
+            continue
+        extra = long["steps"] - short["steps"]
+        ms = {k: 1000 * (long["seconds"][k] - short["seconds"][k]) / max(extra, 1) for k in short["seconds"]}
+        rows.append({**long, "short": short, "marginal_ms": ms, "marginal_ratio": ms["hand"] / ms["repro"],
+                     "marginal_ratio_lightning": ms["lightning"] / ms["repro"]})
     return rows
+
+
+WORKER_START = r'''
+import gc, sys, time
+if sys.argv[1] == "gc_on":  # as before issue 19: the cyclic GC running through the imports
+    gc.disable = gc.freeze = lambda: None
+t = time.process_time()
+from repro import worker
+class Conn:  # the parent's end of the pipe: takes "ready", then says stop
+    def send(self, msg): pass
+    def recv(self): return None
+worker._serve(0, {}, 1, Conn())
+print(time.process_time() - t)
+'''
+
+
+def bench_worker_start(repeat: int = 3) -> dict:
+    """CPU seconds of a run worker's start-up (imports up to "ready"), as it is and with the
+    cyclic GC left on through the imports; interleaved, median of `repeat`. CPU seconds, not
+    wall: a loaded machine stretches wall time, not the work done."""
+    import statistics
+
+    secs: dict[str, list[float]] = {"gc_on": [], "now": []}
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    for _ in range(repeat):
+        for mode in secs:
+            out = subprocess.run([PY, "-c", WORKER_START, mode], capture_output=True, text=True, env=env, check=True)
+            secs[mode].append(float(out.stdout.split()[-1]))
+    med = {k: statistics.median(v) for k, v in secs.items()}
+    return {"cpu_s": med, "ratio": med["now"] / med["gc_on"], "repeat": repeat}
 
 
 def bench_hot_path() -> dict:
@@ -165,7 +209,11 @@ def bench_hot_path() -> dict:
 
 
 def main(argv: list[str]) -> None:
-    wanted = set(argv) or {"runner", "new", "site", "throughput", "per_step", "hot_path", "peers"}
+    # Options for the slow sections: --repeat=N (per_step, peers), --papers=A,B and --steps=N (per_step).
+    opts = dict(a[2:].split("=", 1) for a in argv if a.startswith("--") and "=" in a)
+    argv = [a for a in argv if not a.startswith("--")]
+    repeat = int(opts.get("repeat", 2))
+    wanted = set(argv) or {"runner", "new", "site", "throughput", "per_step", "worker_start", "hot_path", "peers"}
     print(f"# repro benchmarks, {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}")
     if "runner" in wanted or "noop" in wanted:
@@ -197,13 +245,20 @@ def main(argv: list[str]) -> None:
     if "per_step" in wanted:
         from throughput import format_rows
 
-        rows = bench_per_step()
-        print("per_step: GPU-scale configs (configs-gpu/), baseline, seed 0, a fixed number of steps (best of 2):")
-        print(format_rows(rows))
+        rows = bench_per_step(repeat, opts["papers"].split(",") if "papers" in opts else None,
+                              int(opts["steps"]) if "steps" in opts else None)
+        print(f"per_step: GPU-scale configs (configs-gpu/), baseline, seed 0, a fixed number of steps (best of {repeat}):")
+        print(format_rows([r["short"] for r in rows] + rows))
         for r in rows:
-            ms = 1000 * r["seconds"]["hand"] / max(r["steps"], 1)
-            print(f"per_step: {r['paper']}: repro run {r['ratio']:.2f}x a hand-written loop (target >= 0.95x) "
-                  f"at {ms:.1f} ms per hand-loop step; {r['extra_ms_per_step']:.2f} ms per step over it")
+            m = r["marginal_ms"]
+            print(f"per_step: {r['paper']}: {r['short']['steps']} -> {r['steps']} steps, per extra step: hand loop "
+                  f"{m['hand']:.1f} ms, Lightning {m['lightning']:.1f} ms, repro run {m['repro']:.1f} ms -> repro run "
+                  f"{r['marginal_ratio']:.2f}x the hand loop's steps/s (target >= 0.95x), "
+                  f"{r['marginal_ratio_lightning']:.2f}x a plain Trainer's; whole runs: {r['ratio']:.2f}x")
+    if "worker_start" in wanted:
+        r = bench_worker_start()
+        print(f"worker_start: a run worker's start-up {r['cpu_s']['now']:.2f} s CPU vs {r['cpu_s']['gc_on']:.2f} s with the "
+              f"cyclic GC on through the imports -> {r['ratio']:.2f}x (median of {r['repeat']}, interleaved)")
     if "hot_path" in wanted:
         r = bench_hot_path()
         print(f"hot_path: {r.get('syncs_per_step')} host reads per training step over {r.get('audited_steps')} steps "
@@ -216,7 +271,7 @@ def main(argv: list[str]) -> None:
         else:
             from peers import bench_peers, format_peers
 
-            print(format_peers(bench_peers()))
+            print(format_peers(bench_peers(repeat=int(opts.get("repeat", 1)))))
 
 
 if __name__ == "__main__":

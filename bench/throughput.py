@@ -66,6 +66,11 @@ if mode == "lightning":  # a plain Trainer, no repro callbacks
     print(json.dumps({"seconds": time.perf_counter() - t0, "steps": trainer.global_step}))
     sys.exit(0)
 
+# What a model reads from its Trainer in validation_step (e.g. `self.trainer.sanity_checking`):
+# the hand loop has none, and it never runs a sanity check.
+class _NoTrainer:
+    sanity_checking = False
+model_cls.trainer = property(lambda self: _NoTrainer)
 data.setup("fit")
 opt = model.configure_optimizers()
 sched, interval = None, "epoch"

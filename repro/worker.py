@@ -7,6 +7,7 @@ starts, so CUDA only ever sees the worker's devices).
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import traceback
@@ -51,6 +52,10 @@ def _serve(worker_id: int, env: dict[str, str], threads: int, conn) -> None:
     os.environ.update(env)
     # Lightning's "GPU available but not used" and similar notices go to each run's log.
     os.environ.setdefault("PYTHONWARNINGS", "ignore::UserWarning")
+    # torch and Lightning leave ~400k objects that live as long as the worker. No cyclic
+    # collection while importing them (each full one rescans them all: 0.6 s of CPU in a 3.3 s
+    # start-up on a 2-core CPU), and none of them scanned again by later collections.
+    gc.disable()
     try:
         import torch
 
@@ -60,6 +65,9 @@ def _serve(worker_id: int, env: dict[str, str], threads: int, conn) -> None:
         traceback.print_exc()  # the whole story on the user's terminal, above the error
         conn.send(("worker_error", worker_id, {"error": traceback.format_exc().strip().splitlines()[-1]}))
         return
+    finally:
+        gc.freeze()
+        gc.enable()
     conn.send(("ready", worker_id, {"pid": os.getpid()}))
 
     def emit(kind: str, **fields: Any) -> None:
