@@ -252,9 +252,33 @@ class Progress(L.Callback):
 
 
 # -- the run --------------------------------------------------------------------------------
+class _Tee:
+    """Writes to the terminal and to the run's log (the inline executor's runs)."""
+
+    def __init__(self, *streams) -> None:
+        self.streams = streams
+
+    def write(self, text: str) -> int:
+        for s in self.streams:
+            s.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for s in self.streams:
+            s.flush()
+
+
 @contextlib.contextmanager
-def _output_to(log: Path):
-    """Send this process's stdout/stderr (file descriptors too: C++ and warnings) to the log."""
+def _output_to(log: Path, capture: bool = True):
+    """Send this process's stdout/stderr (file descriptors too: C++ and warnings) to the log.
+
+    With capture=False (--executor inline) the output stays on the terminal, so `breakpoint()`
+    works; the log gets repro's own lines and a failure's traceback, through the yielded stream.
+    """
+    if not capture:
+        with open(log, "a", encoding="utf-8", buffering=1) as fh:
+            yield _Tee(sys.stdout, fh)
+        return
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
@@ -295,8 +319,10 @@ def prepare_dir(spec: RunSpec, resume: bool) -> None:
     rdir.mkdir(parents=True, exist_ok=True)
 
 
-def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None) -> dict[str, Any]:
-    """Run `spec` to completion (or failure) and return its summary, also written to disk."""
+def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None, *, capture_output: bool = True) -> dict[str, Any]:
+    """Run `spec` to completion (or failure) and return its summary, also written to disk.
+
+    capture_output=False leaves the run's output on the terminal (the inline executor)."""
     rdir = Path(spec.run_dir)
     ckpt = rdir / "checkpoints" / "last.ckpt"
     old, _ = read_summary(rdir)
@@ -328,8 +354,10 @@ def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None) -> dict[str, Any]:
 
     status, error = "finished", None
     trainer = tracked = None
-    with _output_to(rdir / "run.log") as log:
-        print(f"[repro] {now()} {'resuming' if resume else 'starting'} {spec.paper_id} {spec.name} key={spec.cache_key[:12]}", flush=True)
+    with _output_to(rdir / "run.log", capture_output) as log:
+        out = sys.stdout if capture_output else log  # repro's own lines: in run.log either way
+        print(f"[repro] {now()} {'resuming' if resume else 'starting'} {spec.paper_id} {spec.name} key={spec.cache_key[:12]}",
+              file=log, flush=True)
         try:
             L.seed_everything(spec.seed, workers=True, verbose=False)
             root = Path(spec.paper_root)
@@ -360,10 +388,10 @@ def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None) -> dict[str, Any]:
             trainer.fit(model, datamodule=data, ckpt_path=str(ckpt) if resume else None)
         except Diverged as e:
             status, error = "diverged", str(e)
-            print(f"[repro] diverged: {e}", flush=True)
+            print(f"[repro] diverged: {e}", file=out, flush=True)
         except BaseException as e:  # noqa: BLE001 - one failing run must not stop the sweep
             if deliberate(e):  # Ctrl-C, SIGTERM, SIGHUP, parent gone: stays `running`, resumable
-                print(f"[repro] {now()} stopped ({e}); resumes from its last checkpoint", flush=True)
+                print(f"[repro] {now()} stopped ({e}); resumes from its last checkpoint", file=out, flush=True)
                 raise
             # Anything else, sys.exit() in the model included, is this run's failure.
             status, error = "failed", f"{type(e).__name__}: {e}"
@@ -371,7 +399,7 @@ def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None) -> dict[str, Any]:
                 status, error = "failed", _describe_os_error(_disk_full_cause(e))
             with contextlib.suppress(OSError):
                 traceback.print_exc(file=log)
-        print(f"[repro] {now()} {status}", flush=True)
+        print(f"[repro] {now()} {status}", file=out, flush=True)
 
     wall = time.time() - started
     device = "cpu"
@@ -407,7 +435,7 @@ def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None) -> dict[str, Any]:
     with contextlib.suppress(OSError):  # lets a no-op rerun check the file without reading it whole
         summary["metrics_bytes"] = (rdir / "metrics.jsonl").stat().st_size
     if tracked:
-        with contextlib.suppress(OSError), _output_to(rdir / "run.log"):  # the trackers' own messages ("View run at ...")
+        with contextlib.suppress(OSError), _output_to(rdir / "run.log", capture_output):  # the trackers' own messages ("View run at ...")
             tracked.close(status)
     _write_summary(rdir, summary)
     return summary

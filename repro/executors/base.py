@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,12 @@ class Job:
 
 
 class Executor(abc.ABC):
-    """Runs RunSpecs somewhere; `poll` drives progress and returns jobs that changed."""
+    """Runs RunSpecs somewhere; `poll` drives progress and returns jobs that changed.
+
+    The job lifecycle (queued -> running -> an ended state with its summary) is recorded only
+    through `started` and `ended` here (and `mark_job` for outcomes a run could not write), so
+    every executor reports the same states and timings.
+    """
 
     @abc.abstractmethod
     def submit(self, spec: RunSpec) -> Job: ...
@@ -59,6 +65,23 @@ class Executor(abc.ABC):
 
     def describe(self) -> str:
         return type(self).__name__
+
+    @staticmethod
+    def started(job: Job, where: str, t: float | None = None) -> None:
+        """`job` began running at `where` (monotonic time `t`, default now)."""
+        job.state, job.where = JobState.RUNNING, where
+        job.t_start = time.monotonic() if t is None else t
+
+    @staticmethod
+    def ended(job: Job, summary: dict[str, Any] | None = None, *, state: str | None = None) -> None:
+        """`job` ended: with the summary its run wrote (its status is the job's state), or, for
+        outcomes recorded elsewhere (`mark_job`), with the state already set."""
+        if summary is not None:
+            job.summary = summary
+            job.state = state or summary.get("status", JobState.FAILED)
+        elif state is not None:
+            job.state = state
+        job.t_end = time.monotonic()
 
 
 def mark_job(job: Job, status: str, error: str, *, note_in_log: bool = True) -> None:

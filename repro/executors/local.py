@@ -159,6 +159,13 @@ class LocalExecutor(Executor):
             self._spawn(self.slots[len(self._workers)])
         return job
 
+    def _free(self, w: _Worker) -> Job:
+        """`w`'s run ended: its device share goes back, the worker takes the next run."""
+        job = w.job
+        self.book.release(job.name)
+        w.job = None
+        return job
+
     def _busy(self) -> int:
         return sum(1 for w in self._workers if w.job is not None)
 
@@ -195,7 +202,7 @@ class LocalExecutor(Executor):
                     continue
                 self.book.take_share(dev, job.name, mem)
             w.job, w.started = job, time.monotonic()
-            job.state, job.where, job.t_start = JobState.RUNNING, f"worker {w.wid} ({w.slot.label})", w.started
+            self.started(job, f"worker {w.wid} ({w.slot.label})", w.started)
             try:
                 w.conn.send(job.spec)
             except (BrokenPipeError, OSError):
@@ -229,7 +236,7 @@ class LocalExecutor(Executor):
         now = time.monotonic()
         self._procs.append(_Proc(job, popen, Path(name), now, held))
         where = f"gpu {','.join(devs)}" if devs else f"{need} cpu processes"
-        job.state, job.where, job.t_start = JobState.RUNNING, f"ddp pid {popen.pid} ({where})", now
+        self.started(job, f"ddp pid {popen.pid} ({where})", now)
         return job
 
     def _poll_procs(self) -> list[Job]:
@@ -247,10 +254,10 @@ class LocalExecutor(Executor):
             else:
                 summary, _ = read_summary(Path(job.spec.run_dir))
                 if summary and summary.get("status") in JobState.DONE and summary.get("cache_key") == job.spec.cache_key:
-                    job.summary, job.state = summary, summary["status"]
+                    job.summary = summary
                 else:
                     mark_job(job, JobState.FAILED, f"DDP process exited with code {rc} before writing a result")
-            job.t_end = now
+            self.ended(job, job.summary)
             self._procs.remove(p)
             self.book.release(job.name)
             with contextlib.suppress(OSError):
@@ -288,23 +295,16 @@ class LocalExecutor(Executor):
                 w.job.epoch, w.job.max_epochs = fields.get("epoch"), fields.get("max_epochs")
                 changed.append(w.job)
             elif kind == "done" and w.job is not None:
-                job = w.job
-                job.summary = fields["summary"]
-                job.state = job.summary.get("status", JobState.FAILED)
-                job.t_end = time.monotonic()
-                self.book.release(job.name)
-                w.job = None
-                changed.append(job)
+                self.ended(w.job, fields["summary"])
+                changed.append(self._free(w))
         now = time.monotonic()
         for w in list(self._workers):
             job = w.job
             limit = (job.spec.timeout_s or self.default_timeout_s) if job else None
             if job is not None and limit and now - w.started > limit:
                 mark_job(job, JobState.TIMEOUT, f"no result after {limit:.0f} s (resources.timeout_s); stopped")
-                job.t_end = now
-                self.book.release(job.name)
-                w.job = None
-                changed.append(job)
+                self.ended(job)
+                changed.append(self._free(w))
                 self._replace(w)
             elif not w.proc.is_alive():
                 if not w.ready:
@@ -320,21 +320,17 @@ class LocalExecutor(Executor):
                     if w.proc.exitcode == 0:
                         # The worker stopped the run on purpose (it got SIGTERM/SIGHUP/SIGINT): the
                         # folder stays `running` with its checkpoint; the next sweep resumes it.
-                        job.state = JobState.FAILED
-                        job.summary = {"status": "running", "error": "stopped by a signal; the next `repro run` resumes it"}
+                        self.ended(job, {"status": JobState.RUNNING, "error": "stopped by a signal; the next `repro run` resumes it"},
+                                   state=JobState.FAILED)
                     else:
                         mark_job(job, JobState.FAILED, f"worker process died (exit code {w.proc.exitcode})")
-                    job.t_end = now
-                    self.book.release(job.name)
-                    changed.append(job)
+                        self.ended(job)
+                    changed.append(self._free(w))
                 w.job = None
                 self._replace(w)
         changed.extend(self._poll_procs())
         changed.extend(self._dispatch())
         return changed
-
-    def pending(self) -> int:
-        return len(self._queue) + self._busy() + len(self._procs)
 
     def shutdown(self) -> None:
         for p in self._procs:

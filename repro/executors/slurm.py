@@ -244,7 +244,7 @@ class SlurmExecutor(Executor):
             fresh = summary is not None and summary.get("started_at") != self._previous.get(job.name) \
                 and summary.get("cache_key") == job.spec.cache_key
             if fresh and summary.get("status") in JobState.DONE:
-                job.summary, job.state = summary, summary["status"]
+                job.summary = summary
             else:
                 self._missing[job.name] += 1
                 if st is None and self._missing[job.name] < 3:
@@ -252,7 +252,7 @@ class SlurmExecutor(Executor):
                 why = f"SLURM job {job.job_id} ended {st or 'without a trace in squeue'} before the run wrote a result"
                 mark_job(job, JobState.FAILED, f"{why}; stderr: {job.extra_logs[0] if job.extra_logs else '?'}",
                          note_in_log=False)
-            job.t_end = time.monotonic()
+            self.ended(job, job.summary)
             changed.append(job)
         return changed
 
