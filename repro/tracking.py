@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import urlparse
 
-from .atomic import atomic_write_json
+from .atomic import atomic_write_json, read_json_dict
 from .errors import UsageError, suggest
 
 KINDS = ("mlflow", "wandb", "tensorboard")
@@ -166,11 +166,7 @@ def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def read_state(folder: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((Path(folder) / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return read_json_dict(Path(folder) / STATE_FILE) or {}
 
 
 def write_state(folder: Path, state: dict[str, Any]) -> None:
@@ -402,11 +398,7 @@ def send_run(t: Tracker, record) -> str:
     from .yamlio import load_mapping
 
     summary = record.summary or {}
-    env = {}
-    try:
-        env = json.loads((record.path / "env.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
+    env = read_json_dict(record.path / "env.json") or {}
     info = RunInfo.of_run_dir(record.path, record.paper_id, record.config, record.seed,
                               str(summary.get("cache_key") or ""), (env.get("git") or {}).get("commit"))
     status = record.status

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..atomic import atomic_write_json
+from ..atomic import atomic_write_json, read_json_dict
 from ..clock import utc_now
 from ..errors import ReproError
 from ..planner import RunSpec
@@ -77,12 +77,7 @@ def slurm_folder(results_paper_dir: Path) -> Path:
 
 def read_jobs(results_paper_dir: Path) -> dict[str, dict[str, Any]]:
     """results/<id>/.slurm/jobs.json: run name -> {job_id, stdout, stderr, submitted_at}."""
-    f = slurm_folder(results_paper_dir) / "jobs.json"
-    try:
-        data = json.loads(f.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return read_json_dict(slurm_folder(results_paper_dir) / "jobs.json") or {}
 
 
 def squeue_states(job_ids: list[str], timeout: float = 30) -> dict[str, str] | None:

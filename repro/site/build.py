@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ..atomic import atomic_write_json
+from ..atomic import atomic_write_json, read_json_dict
 from ..errors import ReproError
 from ..paper import CONFIG_SET_NAME, config_dir_name, find_papers
 from ..results import paper_results_dir, results_name, split_results_name
@@ -220,11 +220,8 @@ def _cached_row_path(site_dir: Path, pid: str) -> Path:
 
 
 def _load_row(site_dir: Path, pid: str) -> dict[str, Any] | None:
-    try:
-        row = json.loads(_cached_row_path(site_dir, pid).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return row if isinstance(row, dict) and row.get("id") == pid else None
+    row = read_json_dict(_cached_row_path(site_dir, pid))
+    return row if row is not None and row.get("id") == pid else None
 
 
 def _prune(site_dir: Path, keep: set[str]) -> None:
@@ -579,11 +576,8 @@ def _runs_view(results, results_root: Path, pid: str, out_dir: Path, page: Paper
 
 def _run_git(run_dir: Path) -> dict[str, Any] | None:
     """The commit a run was made from (env.json), short, with its dirty flag."""
-    try:
-        env = json.loads((run_dir / "env.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    g = env.get("git") if isinstance(env, dict) else None
+    env = read_json_dict(run_dir / "env.json")
+    g = env.get("git") if env is not None else None
     if not isinstance(g, dict) or not g.get("commit"):
         return None
     return {"commit": str(g["commit"])[:10], "full": str(g["commit"]), "dirty": bool(g.get("dirty"))}
