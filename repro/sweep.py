@@ -13,6 +13,7 @@ import click
 
 from .commands.common import parse_int_list, results_root_for, split_names
 from .errors import RunsFailed, UsageError
+from .results import RunStatus
 
 
 def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, devices=None, runs_per_device=1,
@@ -95,7 +96,7 @@ def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, d
                     return 0
             else:
                 jobs = _execute([r.spec for r in todo], workers, device_list, runs_per_device, timeout_s, executor)
-            failed = [j for j in jobs if j.state != "finished"]
+            failed = [j for j in jobs if j.state != RunStatus.FINISHED]
             _report_tracking(paper, trackers, [Path(j.spec.run_dir) for j in jobs])
             if failed:
                 _publish(p, results_root, trackers, no_site)

@@ -33,7 +33,7 @@ from .atomic import atomic_write_json, atomic_write_text, fsync_path
 from .envinfo import runtime_env
 from .interrupts import deliberate
 from .planner import CACHED, RunSpec, decide
-from .results import read_metrics, read_summary
+from .results import RunStatus, Summary, read_metrics, read_summary, summary_of
 from .tracking import open_tracking
 from .clock import utc_now
 from .yamlio import write_yaml
@@ -319,7 +319,7 @@ def prepare_dir(spec: RunSpec, resume: bool) -> None:
     rdir.mkdir(parents=True, exist_ok=True)
 
 
-def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None, *, capture_output: bool = True) -> dict[str, Any]:
+def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None, *, capture_output: bool = True) -> Summary:
     """Run `spec` to completion (or failure) and return its summary, also written to disk.
 
     capture_output=False leaves the run's output on the terminal (the inline executor)."""
@@ -330,29 +330,26 @@ def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None, *, capture_output:
         # Finished (and intact) since the sweep was planned, e.g. by the `repro run` this one
         # waited for with --wait: never redo finished work.
         return old
-    resume = bool(old and old.get("cache_key") == spec.cache_key and old.get("status") == "running" and ckpt.is_file())
+    resume = bool(old and old.get("cache_key") == spec.cache_key and old.get("status") == RunStatus.RUNNING and ckpt.is_file())
     started = time.time()
-    base = {
-        "paper": spec.paper_id, "config": spec.config, "seed": spec.seed,
-        "cache_key": spec.cache_key, "started_at": now(), "resumed": resume,
-    }
+    base: Summary = {**summary_of(spec), "started_at": now(), "resumed": resume}
     try:
         prepare_dir(spec, resume)
         # Not fsynced: the final summary is, and a `running` one lost to a power cut only
         # means the run starts over (two fsyncs fewer per run).
-        atomic_write_json(rdir / "summary.json", {**base, "status": "running"}, durable=False)
+        atomic_write_json(rdir / "summary.json", {**base, "status": RunStatus.RUNNING}, durable=False)
         write_yaml(rdir / "config.yaml", spec.values)
         env = {**runtime_env(), "git": spec.git, "seed": spec.seed, "command": spec.command,
                "cache_key": spec.cache_key, "cwd": os.getcwd()}
         atomic_write_json(rdir / "env.json", env)
     except OSError as e:
         # Cannot even set the run up (disk full, permissions): record why where possible.
-        summary = {**base, "status": "failed", "error": _describe_os_error(e), "final": {}, "best": {},
+        summary: Summary = {**base, "status": RunStatus.FAILED, "error": _describe_os_error(e), "final": {}, "best": {},
                    "ended_at": now()}
         _write_summary(rdir, summary)
         return summary
 
-    status, error = "finished", None
+    status, error = RunStatus.FINISHED, None
     trainer = tracked = None
     with _output_to(rdir / "run.log", capture_output) as log:
         out = sys.stdout if capture_output else log  # repro's own lines: in run.log either way
@@ -387,16 +384,16 @@ def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None, *, capture_output:
             )
             trainer.fit(model, datamodule=data, ckpt_path=str(ckpt) if resume else None)
         except Diverged as e:
-            status, error = "diverged", str(e)
+            status, error = RunStatus.DIVERGED, str(e)
             print(f"[repro] diverged: {e}", file=out, flush=True)
         except BaseException as e:  # noqa: BLE001 - one failing run must not stop the sweep
             if deliberate(e):  # Ctrl-C, SIGTERM, SIGHUP, parent gone: stays `running`, resumable
                 print(f"[repro] {now()} stopped ({e}); resumes from its last checkpoint", file=out, flush=True)
                 raise
             # Anything else, sys.exit() in the model included, is this run's failure.
-            status, error = "failed", f"{type(e).__name__}: {e}"
+            status, error = RunStatus.FAILED, f"{type(e).__name__}: {e}"
             if _is_disk_full(e):
-                status, error = "failed", _describe_os_error(_disk_full_cause(e))
+                status, error = RunStatus.FAILED, _describe_os_error(_disk_full_cause(e))
             with contextlib.suppress(OSError):
                 traceback.print_exc(file=log)
         print(f"[repro] {now()} {status}", file=out, flush=True)
@@ -410,14 +407,14 @@ def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None, *, capture_output:
     if device == "cuda":
         device = f"cuda:{env.get('gpu')}"
     final, best = _summarise(read_metrics(rdir / "metrics.jsonl"), spec.metrics)
-    if status == "finished":
+    if status == RunStatus.FINISHED:
         missing = [m for m, _ in spec.metrics if m not in final]
         if missing:
-            status, error = "failed", f"the model never logged {', '.join(missing)} (paper.yaml metrics)"
+            status, error = RunStatus.FAILED, f"the model never logged {', '.join(missing)} (paper.yaml metrics)"
             with contextlib.suppress(OSError), open(rdir / "run.log", "a", encoding="utf-8") as fh:
                 print(f"[repro] {error}", file=fh)
     prev_wall = float((old or {}).get("wall_time_s", 0.0)) if resume else 0.0
-    summary = {
+    summary: Summary = {
         **base,
         "status": status,
         "error": error,

@@ -101,6 +101,7 @@ from typing import TYPE_CHECKING, Any
 
 from .claims import load_claims, metric_range
 from .numfmt import fmt, p_rel
+from .results import RunStatus
 from .stats import (Describe, WelchResult, describe, holm, mde, seeds_for_effect, smallest_n, t_quantile, welch,
                     welch_df)
 
@@ -112,7 +113,7 @@ VERDICTS = ("reproduced", "not reproduced", "supported", "contradicted", "inconc
 ALPHA = 0.05
 POWER = 0.8
 SUCCESSES = ("reproduced", "supported")
-FAILED_STATUSES = ("failed", "diverged", "timeout", "corrupt")
+FAILED_STATUSES = RunStatus.NOT_FINISHED
 
 
 @dataclass

@@ -47,6 +47,7 @@ def worker_main(worker_id: int, env: dict[str, str], threads: int, conn) -> None
 
 def _serve(worker_id: int, env: dict[str, str], threads: int, conn) -> None:
     from .interrupts import deliberate, stop
+    from .results import RunStatus, summary_of
 
     os.environ.update(env)
     # Lightning's "GPU available but not used" and similar notices go to each run's log.
@@ -81,8 +82,8 @@ def _serve(worker_id: int, env: dict[str, str], threads: int, conn) -> None:
         except BaseException as e:  # noqa: BLE001 - writing the summary itself failed (disk full, ...)
             if deliberate(e):
                 return  # stopped on purpose: the run stays `running` with its checkpoint, resumable
-            summary = {"status": "failed", "error": traceback.format_exc(limit=3).strip().splitlines()[-1],
-                       "paper": spec.paper_id, "config": spec.config, "seed": spec.seed}
+            summary = {**summary_of(spec), "status": RunStatus.FAILED,
+                       "error": traceback.format_exc(limit=3).strip().splitlines()[-1]}
         try:
             conn.send(("done", worker_id, {"run": spec.name, "summary": summary}))
         except OSError:

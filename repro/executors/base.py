@@ -11,13 +11,14 @@ from typing import Any
 from ..atomic import atomic_write_json
 from ..clock import utc_now
 from ..planner import RunSpec
-from ..results import read_summary
+from ..results import RunStatus, Summary, read_summary, summary_of
 
 
-class JobState:
-    QUEUED, RUNNING = "queued", "running"
-    FINISHED, FAILED, DIVERGED, TIMEOUT = "finished", "failed", "diverged", "timeout"
-    DONE = (FINISHED, FAILED, DIVERGED, TIMEOUT)
+class JobState(RunStatus):
+    """A job's state: its run's status, or `queued` before it starts."""
+
+    QUEUED = "queued"
+    DONE = RunStatus.ENDED
 
 
 @dataclass
@@ -26,7 +27,7 @@ class Job:
     state: str = JobState.QUEUED
     epoch: int | None = None
     max_epochs: int | None = None
-    summary: dict[str, Any] | None = None
+    summary: Summary | None = None
     where: str = ""                 # "worker 1 (cpu)", "slurm job 1234_5", ...
     extra_logs: list[str] = field(default_factory=list)  # e.g. the scheduler's stderr file
     job_id: str | None = None       # the scheduler's id (SLURM), None locally
@@ -73,7 +74,7 @@ class Executor(abc.ABC):
         job.t_start = time.monotonic() if t is None else t
 
     @staticmethod
-    def ended(job: Job, summary: dict[str, Any] | None = None, *, state: str | None = None) -> None:
+    def ended(job: Job, summary: Summary | None = None, *, state: str | None = None) -> None:
         """`job` ended: with the summary its run wrote (its status is the job's state), or, for
         outcomes recorded elsewhere (`mark_job`), with the state already set."""
         if summary is not None:
@@ -89,10 +90,8 @@ def mark_job(job: Job, status: str, error: str, *, note_in_log: bool = True) -> 
     scheduler job died): the summary keeps what the run had written, with the new status."""
     rdir = Path(job.spec.run_dir)
     old, _ = read_summary(rdir)
-    summary = {
-        **(old or {}),
-        "paper": job.spec.paper_id, "config": job.spec.config, "seed": job.spec.seed,
-        "cache_key": job.spec.cache_key, "status": status, "error": error,
+    summary: Summary = {
+        **(old or {}), **summary_of(job.spec), "status": status, "error": error,
         "ended_at": utc_now(), "final": (old or {}).get("final", {}),
     }
     try:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..planner import RunSpec
+from ..results import RunStatus
 
 
 def process_rank() -> int:
@@ -90,7 +91,7 @@ def main(argv: list[str]) -> int:
                 break
             except KeyboardInterrupt:  # a signal that landed just before the line above
                 continue
-    return 0 if summary and summary.get("status") in ("finished", "diverged", "failed", "timeout") else 1
+    return 0 if summary and summary.get("status") in RunStatus.ENDED else 1
 
 
 if __name__ == "__main__":
