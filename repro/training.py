@@ -52,7 +52,7 @@ now = utc_now
 _modules: dict[str, Any] = {}
 
 
-def _load_module(path: Path):
+def load_paper_module(path: Path):
     """Import a paper file by path, once per content (a changed file is re-imported)."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     key = f"{path}:{digest}"
@@ -358,8 +358,8 @@ def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None, *, capture_output:
         try:
             L.seed_everything(spec.seed, workers=True, verbose=False)
             root = Path(spec.paper_root)
-            model_cls = _the_class(_load_module(root / "model.py"), L.LightningModule)
-            data_cls = _the_class(_load_module(root / "data.py"), L.LightningDataModule)
+            model_cls = _the_class(load_paper_module(root / "model.py"), L.LightningModule)
+            data_cls = _the_class(load_paper_module(root / "data.py"), L.LightningDataModule)
             model = model_cls(**spec.values["model"])
             data = data_cls(**spec.values["data"])
             recorder = MetricsRecorder(rdir / "metrics.jsonl")

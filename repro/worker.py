@@ -18,7 +18,7 @@ def worker_main(worker_id: int, env: dict[str, str], threads: int, conn) -> None
     breaks only its own pipe, never a queue shared with the others)."""
     import multiprocessing
 
-    from .interrupts import die_with_parent, handle_stop_signals, ignore_stop_signals
+    from .interrupts import die_with_parent, handle_stop_signals, ignore_stop_signals_now
 
     code = 0
     try:
@@ -35,14 +35,10 @@ def worker_main(worker_id: int, env: dict[str, str], threads: int, conn) -> None
     finally:
         # Every result is already on disk (atomically): skip the interpreter's teardown of torch
         # and lightning (a second or more), during which a late stop signal would only add noise.
-        while True:
-            try:
-                ignore_stop_signals()
-                sys.stdout.flush()
-                sys.stderr.flush()
-            except KeyboardInterrupt:  # a signal that landed just before the line above
-                continue
-            os._exit(code)
+        ignore_stop_signals_now()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def _serve(worker_id: int, env: dict[str, str], threads: int, conn) -> None:

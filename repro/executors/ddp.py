@@ -83,14 +83,9 @@ def main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         return 130
     finally:
-        from ..interrupts import ignore_stop_signals
+        from ..interrupts import ignore_stop_signals_now
 
-        while True:
-            try:
-                ignore_stop_signals()
-                break
-            except KeyboardInterrupt:  # a signal that landed just before the line above
-                continue
+        ignore_stop_signals_now()
     return 0 if summary and summary.get("status") in RunStatus.ENDED else 1
 
 
