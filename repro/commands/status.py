@@ -28,7 +28,7 @@ def run_states(paper_dir: Path, results: str | None = None, only: list[str] | No
     from ..executors.slurm import job_state, read_jobs, squeue_states
     from ..paper import load_paper
     from ..planner import CACHED, plan
-    from ..results import read_summary, usable_results_dir
+    from ..results import RunStatus, read_summary, usable_results_dir
 
     p = load_paper(paper_dir, config_set)
     results_root = results_root_for(p.root, results)
@@ -49,21 +49,21 @@ def run_states(paper_dir: Path, results: str | None = None, only: list[str] | No
         where = f"slurm {slurm['job_id']}" if slurm else ("local" if summary else "")
         detail = ""
         if r.action == CACHED:
-            state = "finished"
+            state = RunStatus.FINISHED
         elif sstate is not None:
             state = sstate  # queued or running on the cluster
-        elif status == "running":
-            state = "running" if local_alive or (slurm and squeue is None) else "interrupted"
+        elif status == RunStatus.RUNNING:
+            state = RunStatus.RUNNING if local_alive or (slurm and squeue is None) else "interrupted"
             detail = "resumes from its checkpoint on the next `repro run`" if state == "interrupted" else ""
         elif problem:
-            state, detail = "corrupt", problem
-        elif status in ("failed", "diverged", "timeout"):
+            state, detail = RunStatus.CORRUPT, problem
+        elif status in (RunStatus.FAILED, RunStatus.DIVERGED, RunStatus.TIMEOUT):
             state = status
             detail = str((summary or {}).get("error") or "")
             detail += f"; log: {rdir / 'run.log'}"
             if slurm:
                 detail += f"; scheduler stderr: {slurm.get('stderr')}"
-        elif status == "finished":
+        elif status == RunStatus.FINISHED:
             state, detail = "outdated", "finished with another config or code: reruns"
         elif slurm and squeue is None:
             state, detail = "submitted", "squeue unavailable here"
