@@ -78,7 +78,7 @@ class ArchReport:
 def _model_class(path: Path) -> type:
     import lightning as L
 
-    from .training import load_paper_module  # torch is imported by now (lightning above)
+    from .paper_code import load_paper_module  # torch is imported by now (lightning above)
 
     mod = load_paper_module(path)
     name = mod.__name__

@@ -84,7 +84,7 @@ _NOT_RUN_INPUTS = ("claims.yaml", "REVIEW.md", "report.md.j2", "paper.yaml", "pa
 _NOT_RUN_DIRS = ("__pycache__", "lightning_logs", ".git", ".ipynb_checkpoints")
 # repro's own modules that decide a run's outcome (the training loop, seeding, checkpoints,
 # resuming, metrics recording, the DDP entry point). Not the site, report or CLI.
-RUN_MODULES = ("training.py", "worker.py", "executors/ddp.py", "atomic.py")
+RUN_MODULES = ("training.py", "callbacks.py", "paper_code.py", "diskfull.py", "worker.py", "executors/ddp.py", "atomic.py")
 
 
 def code_hash(paper: Paper) -> str:
