@@ -24,7 +24,7 @@ from typing import Any
 import lightning as L
 
 from .atomic import atomic_write_json
-from .callbacks import DEFAULT_CHECKPOINT_EVERY_S, Diverged, Emit, EpochEnd, MetricsRecorder, Progress, RunState
+from .callbacks import DEFAULT_CHECKPOINT_EVERY_S, Diverged, Emit, EpochEnd, EpochMeans, MetricsRecorder, Progress, RunState
 from .clock import utc_now
 from .diskfull import describe_os_error, disk_full_cause, is_disk_full, write_summary
 from .envinfo import runtime_env
@@ -150,11 +150,14 @@ def execute(spec: RunSpec, emit: Emit = lambda *a, **k: None, *, capture_output:
             model = model_cls(**spec.values["model"])
             data = data_cls(**spec.values["data"])
             recorder = MetricsRecorder(rdir / "metrics.jsonl")
+            means = EpochMeans()  # train_loss: the runner's, not each model.py's
             callbacks = [
                 recorder,
+                means,
                 RunState(recorder),
                 Progress(emit, spec.name),
-                EpochEnd(recorder, ckpt, float(spec.values.get("resources", {}).get("checkpoint_every_s", DEFAULT_CHECKPOINT_EVERY_S))),
+                EpochEnd(recorder, ckpt, float(spec.values.get("resources", {}).get("checkpoint_every_s", DEFAULT_CHECKPOINT_EVERY_S)),
+                         means),
             ]
             trainer_kwargs = dict(spec.values["trainer"])
             trainer_kwargs.setdefault("accelerator", "auto" if os.environ.get("CUDA_VISIBLE_DEVICES") else "cpu")
