@@ -23,8 +23,9 @@ from lightning.pytorch.utilities.data import extract_batch_size
 from .atomic import atomic_write_text, fsync_path
 from .diskfull import remove_partial_checkpoints
 from .results import read_metrics
+from .worker_messages import Kind
 
-Emit = Callable[..., None]  # emit(kind, **fields): progress events to the parent
+Emit = Callable[..., None]  # emit(kind, **fields): progress events to the parent (worker_messages)
 
 
 class Diverged(RuntimeError):
@@ -248,5 +249,5 @@ class Progress(L.Callback):
         self.name = name
 
     def on_train_epoch_start(self, trainer, pl_module) -> None:
-        self.emit("progress", run=self.name, epoch=trainer.current_epoch + 1, max_epochs=trainer.max_epochs)
+        self.emit(Kind.PROGRESS, run=self.name, epoch=trainer.current_epoch + 1, max_epochs=trainer.max_epochs)
 

@@ -50,13 +50,24 @@ class Job:
 class Executor(abc.ABC):
     """Runs RunSpecs somewhere; `poll` drives progress and returns jobs that changed.
 
-    The job lifecycle (queued -> running -> an ended state with its summary) is recorded only
-    through `started` and `ended` here (and `mark_job` for outcomes a run could not write), so
-    every executor reports the same states and timings.
+    The job lifecycle is the base's (after submitit's `Executor.submit` ->
+    `_internal_process_submissions`): `submit` makes the Job and hands it to the backend's
+    `_enqueue`; the backend reports a start with `started` and an end with `ended`, which
+    records the outcome (the run's summary, or one the run could not write) and calls the
+    backend's `_release` once. So every executor reports the same states and timings.
     """
 
+    def submit(self, spec: RunSpec) -> Job:
+        job = Job(spec)
+        self._enqueue(job)
+        return job
+
     @abc.abstractmethod
-    def submit(self, spec: RunSpec) -> Job: ...
+    def _enqueue(self, job: Job) -> None:
+        """Take a new (queued) job; `poll` starts it when there is room."""
+
+    def _release(self, job: Job) -> None:
+        """Give back what `job` held (a worker, devices); called once, when it ends."""
 
     @abc.abstractmethod
     def poll(self, timeout: float) -> list[Job]: ...
@@ -73,16 +84,20 @@ class Executor(abc.ABC):
         job.state, job.where = JobState.RUNNING, where
         job.t_start = time.monotonic() if t is None else t
 
-    @staticmethod
-    def ended(job: Job, summary: Summary | None = None, *, state: str | None = None) -> None:
-        """`job` ended: with the summary its run wrote (its status is the job's state), or, for
-        outcomes recorded elsewhere (`mark_job`), with the state already set."""
+    def ended(self, job: Job, summary: Summary | None = None, *, state: str | None = None,
+              error: str | None = None, note_in_log: bool = True) -> Job:
+        """`job` ended, with the summary its run wrote (its status is the job's state unless
+        `state` says otherwise), or, without one, with `state` and `error`: an outcome the run
+        could not write (a time-out, a dead process), recorded in its folder (`mark_job`).
+        Returns the job, for the list of changed ones."""
         if summary is not None:
             job.summary = summary
             job.state = state or summary.get("status", JobState.FAILED)
         elif state is not None:
-            job.state = state
+            mark_job(job, state, error or state, note_in_log=note_in_log)
         job.t_end = time.monotonic()
+        self._release(job)
+        return job
 
 
 def mark_job(job: Job, status: str, error: str, *, note_in_log: bool = True) -> None:

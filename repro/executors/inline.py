@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from ..planner import RunSpec
-from .base import Executor, Job, JobState, mark_job
+from .base import Executor, Job, JobState
 from .placement import gpus_needed
 
 
@@ -22,10 +21,8 @@ class InlineExecutor(Executor):
     def describe(self) -> str:
         return "inline: one run at a time in this process (output on the terminal)"
 
-    def submit(self, spec: RunSpec) -> Job:
-        job = Job(spec)
+    def _enqueue(self, job: Job) -> None:
         self._queue.append(job)
-        return job
 
     def poll(self, timeout: float) -> list[Job]:
         """Run the next queued run to its end (`timeout` does not apply: it blocks)."""
@@ -34,15 +31,12 @@ class InlineExecutor(Executor):
         job = self._queue.popleft()
         need = gpus_needed(job.spec.values, False)
         if need > 1:  # a DDP run starts one process per device: not something to step through here
-            mark_job(job, JobState.FAILED, f"needs {need} processes (trainer.devices); --executor inline runs one",
-                     note_in_log=False)
-            self.ended(job)
-            return [job]
+            return [self.ended(job, state=JobState.FAILED, note_in_log=False,
+                               error=f"needs {need} processes (trainer.devices); --executor inline runs one")]
         from .. import training  # torch and lightning: only once a run starts
 
         self.started(job, "this process")
-        self.ended(job, training.execute(job.spec, capture_output=False))
-        return [job]
+        return [self.ended(job, training.execute(job.spec, capture_output=False))]
 
     def shutdown(self) -> None:
         self._queue.clear()

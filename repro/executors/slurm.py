@@ -31,7 +31,7 @@ from ..clock import utc_now
 from ..errors import ReproError
 from ..planner import RunSpec
 from ..results import read_summary
-from .base import Executor, Job, JobState, mark_job
+from .base import Executor, Job, JobState
 from .placement import devices_asked
 
 
@@ -140,10 +140,8 @@ class SlurmExecutor(Executor):
             bits.append(f"account {o.account}")
         return f"slurm: {', '.join(bits)}; submitit folder {self.folder}"
 
-    def submit(self, spec: RunSpec) -> Job:
-        job = Job(spec)
+    def _enqueue(self, job: Job) -> None:
         self._pending.append(job)
-        return job
 
     # -- submission ---------------------------------------------------------------------------
     def _params(self, spec: RunSpec) -> dict[str, Any]:
@@ -239,16 +237,14 @@ class SlurmExecutor(Executor):
             fresh = summary is not None and summary.get("started_at") != self._previous.get(job.name) \
                 and summary.get("cache_key") == job.spec.cache_key
             if fresh and summary.get("status") in JobState.DONE:
-                job.summary = summary
-            else:
-                self._missing[job.name] += 1
-                if st is None and self._missing[job.name] < 3:
-                    continue  # not listed yet / just purged: look again before calling it failed
-                why = f"SLURM job {job.job_id} ended {st or 'without a trace in squeue'} before the run wrote a result"
-                mark_job(job, JobState.FAILED, f"{why}; stderr: {job.extra_logs[0] if job.extra_logs else '?'}",
-                         note_in_log=False)
-            self.ended(job, job.summary)
-            changed.append(job)
+                changed.append(self.ended(job, summary))
+                continue
+            self._missing[job.name] += 1
+            if st is None and self._missing[job.name] < 3:
+                continue  # not listed yet / just purged: look again before calling it failed
+            why = f"SLURM job {job.job_id} ended {st or 'without a trace in squeue'} before the run wrote a result"
+            changed.append(self.ended(job, state=JobState.FAILED, note_in_log=False,
+                                      error=f"{why}; stderr: {job.extra_logs[0] if job.extra_logs else '?'}"))
         return changed
 
     @staticmethod
