@@ -85,3 +85,11 @@ def test_extra_sbatch_flags_reach_the_script(make, tmp_path):
     assert p["additional_parameters"] == {"qos": "high", "constraint": "a100"}
     lines = sbatch_lines(p, tmp_path)
     assert "#SBATCH --qos=high" in lines and "#SBATCH --constraint=a100" in lines
+
+
+def test_a_flag_without_a_value_stays_bare(make, tmp_path):
+    # sbatch rejects "--exclusive=None" (what a None value became).
+    p = make(extra=["--exclusive", "--requeue"])._params(spec({"accelerator": "cpu"}))
+    lines = sbatch_lines(p, tmp_path)
+    assert "#SBATCH --exclusive" in lines and "#SBATCH --requeue" in lines
+    assert not any("None" in line for line in lines)

@@ -167,7 +167,7 @@ class SlurmExecutor(Executor):
         extra: dict[str, Any] = {}
         for flag in o.extra:
             key, _, value = flag.lstrip("-").partition("=")
-            extra[key.replace("-", "_")] = value if value else None
+            extra[key.replace("-", "_")] = value if value else True  # submitit writes True as a bare flag
         if extra:
             p["additional_parameters"] = extra
         return p
