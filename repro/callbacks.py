@@ -121,16 +121,18 @@ class EpochMeans(L.Callback):
     that returns None (nothing to train) adds nothing, and an epoch without losses logs none.
     A name the model logs itself (seen in the first epoch) is the model's: never overwritten.
 
-    Summed on the device and logged once per epoch, by EpochEnd after the module's own
-    on_train_epoch_end: a self.log call per step costs Lightning ~0.3 ms, as much as a small
-    model's whole step on a CPU. Nothing needs saving for a resume: checkpoints are written at
-    epoch ends, and the sums start again each epoch.
+    Summed on the device and logged once per epoch: a self.log call per step costs Lightning
+    ~0.3 ms, as much as a small model's whole step on a CPU. In a run, EpochEnd logs them after
+    the module's own on_train_epoch_end (so even a name the model logs there stays its own);
+    alone (a plain Trainer, in tests) this callback logs them before it. Nothing needs saving
+    for a resume: checkpoints are written at epoch ends, and the sums start again each epoch.
     """
 
     def __init__(self) -> None:
         self._sums: dict[str, Any] = {}
         self._seen = 0
         self._models_own: set[str] | None = None  # names the model logs itself
+        self.logged_by_epoch_end = False  # EpochEnd sets it: it calls log_epoch
 
     def on_train_epoch_start(self, trainer, pl_module) -> None:
         self._sums, self._seen = {}, 0
@@ -151,6 +153,10 @@ class EpochMeans(L.Callback):
             v = v.detach() if torch.is_tensor(v) else v
             self._sums[name] = self._sums.get(name, torch.zeros((), device=pl_module.device)) + v * n
         self._seen += n
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        if not self.logged_by_epoch_end:
+            self.log_epoch(trainer, pl_module)
 
     def log_epoch(self, trainer, pl_module) -> None:
         """Log this epoch's means (EpochEnd calls it after the module's on_train_epoch_end)."""
@@ -218,6 +224,8 @@ class EpochEnd(Checkpoint):
         self.path = path
         self.every_s = every_s
         self.means = means
+        if means is not None:
+            means.logged_by_epoch_end = True
         self._last: float | None = None
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:

@@ -88,3 +88,13 @@ def test_a_metric_the_model_logs_itself_stays_the_models(tmp_path):
 def test_nothing_trained_logs_no_training_loss(tmp_path):
     rows = _fit(tmp_path, Net("none"))
     assert rows and all("train_loss" not in r for r in rows)
+
+
+def test_alone_on_a_plain_trainer_it_logs_the_same_means():
+    model = Net("dict")
+    trainer = L.Trainer(max_epochs=1, accelerator="cpu", devices=1, logger=False, enable_progress_bar=False,
+                        enable_model_summary=False, enable_checkpointing=False, limit_val_batches=0,
+                        callbacks=[callbacks.EpochMeans()])
+    trainer.fit(model, train_dataloaders=torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, Y), batch_size=4))
+    assert float(trainer.callback_metrics["train_loss"]) == pytest.approx(_weighted(model.steps, 0), rel=1e-6)
+    assert float(trainer.callback_metrics["train_acc"]) == pytest.approx(3.6)
