@@ -224,10 +224,10 @@ from pathlib import Path
 import lightning as L
 from repro.configs import resolve_configs
 from repro.paper import load_paper
-from repro import training
+from repro import paper_code
 folder, config_set = sys.argv[1], (sys.argv[2] or None)
 cfg = {c.name: c for c in resolve_configs(load_paper(folder, config_set))}["baseline"]
-data_cls = training._the_class(training._load_module(Path(folder) / "data.py"), L.LightningDataModule)
+data_cls = paper_code.the_class(paper_code.load_paper_module(Path(folder) / "data.py"), L.LightningDataModule)
 data = data_cls(**cfg.data)
 data.setup("fit")
 print("STEPS" + json.dumps(len(data.train_dataloader())))
@@ -325,19 +325,19 @@ from pathlib import Path
 import torch, lightning as L
 from repro.configs import resolve_configs
 from repro.paper import load_paper
-from repro import training
+from repro import callbacks, paper_code
 
 folder, config_set, steps = sys.argv[1], (sys.argv[2] or None), int(sys.argv[3])
 cfg = {c.name: c for c in resolve_configs(load_paper(folder, config_set))}["baseline"]
 root = Path(folder)
-model_cls = training._the_class(training._load_module(root / "model.py"), L.LightningModule)
-data_cls = training._the_class(training._load_module(root / "data.py"), L.LightningDataModule)
+model_cls = paper_code.the_class(paper_code.load_paper_module(root / "model.py"), L.LightningModule)
+data_cls = paper_code.the_class(paper_code.load_paper_module(root / "data.py"), L.LightningDataModule)
 cuda = torch.cuda.is_available()
 out = {"cuda": cuda, "steps": steps}
 tmp = Path(tempfile.mkdtemp())
 
 # 1. repro's recorder alone, on a step it does not log and on one it logs.
-rec = training.MetricsRecorder(tmp / "m.jsonl", every_n_steps=10)
+rec = callbacks.MetricsRecorder(tmp / "m.jsonl", every_n_steps=10)
 class T:  # the two trainer attributes the recorder reads
     global_step, current_epoch = 3, 0
 loss = torch.tensor(1.5, device="cuda" if cuda else "cpu")
@@ -374,10 +374,10 @@ if not cuda:
         return f
 L.seed_everything(0, verbose=False)
 model, data = model_cls(**cfg.model), data_cls(**cfg.data)
-recorder = training.MetricsRecorder(tmp / "fit.jsonl")
+recorder = callbacks.MetricsRecorder(tmp / "fit.jsonl")
 tr = {k: v for k, v in cfg.trainer.items() if k not in ("max_epochs", "max_steps", "max_time")}
 trainer = L.Trainer(**tr, max_steps=steps, accelerator="gpu" if cuda else "cpu", devices=1,
-                    callbacks=[recorder, training.RunState(recorder), Audit()], logger=False,
+                    callbacks=[recorder, callbacks.RunState(recorder), Audit()], logger=False,
                     enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False,
                     num_sanity_val_steps=0)
 with warnings.catch_warnings(record=True) as caught:

@@ -18,8 +18,6 @@ or `python -m repro.archcheck papers/1706.03762 [--config-set paper]`. Imports t
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import re
 import statistics
 import sys
@@ -80,18 +78,10 @@ class ArchReport:
 def _model_class(path: Path) -> type:
     import lightning as L
 
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-    name = f"repro_archcheck_{digest}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        sys.path.insert(0, str(path.parent))
-        try:
-            spec.loader.exec_module(mod)
-        finally:
-            sys.path.remove(str(path.parent))
-    mod = sys.modules[name]
+    from .paper_code import load_paper_module  # torch is imported by now (lightning above)
+
+    mod = load_paper_module(path)
+    name = mod.__name__
     found = [v for v in vars(mod).values() if isinstance(v, type) and issubclass(v, L.LightningModule)
              and v is not L.LightningModule and v.__module__ == name]
     if len(found) != 1:

@@ -74,3 +74,13 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def read_json_dict(path: str | os.PathLike) -> dict[str, Any] | None:
+    """The JSON object in `path`, or None when it is missing, unreadable, not JSON or not an
+    object: the tolerant reader for repro's own bookkeeping files (env.json, state files)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):  # ValueError: bad JSON or not UTF-8
+        return None
+    return data if isinstance(data, dict) else None

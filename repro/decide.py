@@ -14,7 +14,8 @@ from .verdict_types import ALPHA, POWER, ClaimVerdict
 
 
 def _g(x: float | None) -> str:
-    return "n/a" if x is None else fmt(x, 4)
+    # An ASCII minus, as the report's numbers (these reasons are printed in report.md too).
+    return "n/a" if x is None else fmt(x, 4).replace("−", "-")
 
 
 def _p(p: float | None) -> str:

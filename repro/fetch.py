@@ -20,7 +20,6 @@ most of the length is the error a user sees for each kind of failure.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import threading
 import time
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .arxiv_ids import ArxivId, parse_arxiv_id
-from .atomic import atomic_write_bytes, atomic_write_json
+from .atomic import atomic_write_bytes, atomic_write_json, read_json_dict
 from .errors import ArxivIdError, FetchError, NotFoundError, PdfError, ReproError
 
 DEFAULT_API_URL = "https://export.arxiv.org/api/query"
@@ -248,15 +247,15 @@ class Fetcher:
         vdir = self._version_dir(meta.arxiv_id)
         atomic_write_json(vdir / "meta.json", meta.to_dict())
         latest = self._paper_dir(meta.arxiv_id) / "latest.json"
-        old = _read_json(latest) or {}
+        old = read_json_dict(latest) or {}
         if int(old.get("version") or 0) <= (meta.version or 0):
             atomic_write_json(latest, {"version": meta.version})
 
     def _cached_metadata(self, aid: ArxivId) -> PaperMeta:
         version = aid.version
         if not version:
-            version = (_read_json(self._paper_dir(aid) / "latest.json") or {}).get("version")
-        data = _read_json(self._version_dir(aid.with_version(int(version))) / "meta.json") if version else None
+            version = (read_json_dict(self._paper_dir(aid) / "latest.json") or {}).get("version")
+        data = read_json_dict(self._version_dir(aid.with_version(int(version))) / "meta.json") if version else None
         if not data:
             raise FetchError(f"{aid.full} is not in the cache ({self.cache}) and --offline forbids the network",
                              hint="run once without --offline, or give the files with --pdf/--source")
@@ -282,7 +281,7 @@ class Fetcher:
                   check: Callable[[bytes], None] | None) -> Download | None:
         vdir = self._version_dir(aid)
         manifest_path = vdir / "manifest.json"
-        manifest = _read_json(manifest_path) or {}
+        manifest = read_json_dict(manifest_path) or {}
         entry = manifest.get(name)
         if entry is not None:
             if entry.get("absent"):
@@ -303,7 +302,7 @@ class Fetcher:
             check(data)
         digest = hashlib.sha256(data).hexdigest()
         atomic_write_bytes(vdir / name, data)
-        manifest = _read_json(manifest_path) or {}
+        manifest = read_json_dict(manifest_path) or {}
         manifest[name] = {"sha256": digest, "bytes": len(data), "url": url, "fetched_at": _now()}
         atomic_write_json(manifest_path, manifest)
         return Download(vdir / name, digest, len(data), url)
@@ -374,14 +373,6 @@ def _short(e: BaseException) -> str:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _read_json(path: Path) -> dict | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _meta_from_result(r: Any, asked: ArxivId) -> PaperMeta:

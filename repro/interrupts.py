@@ -52,6 +52,17 @@ def ignore_stop_signals() -> None:
         signal.signal(s, signal.SIG_IGN)
 
 
+def ignore_stop_signals_now() -> None:
+    """`ignore_stop_signals`, even when a stop signal lands while it runs (its handler raises
+    KeyboardInterrupt): for the last lines of a process on its way out."""
+    while True:
+        try:
+            ignore_stop_signals()
+            return
+        except KeyboardInterrupt:  # a signal that landed just before the line above
+            continue
+
+
 def interrupted() -> bool:
     """Whether this process was told to stop (a stop signal arrived)."""
     return _received is not None

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .atomic import read_json_dict
 from .configs import ResolvedConfig, resolve_configs
 from .errors import UsageError
 from .paper import Paper, seed_problem
@@ -84,7 +85,7 @@ _NOT_RUN_INPUTS = ("claims.yaml", "report.md.j2", "paper.yaml", "paper.txt")
 _NOT_RUN_DIRS = ("__pycache__", "lightning_logs", ".git", ".ipynb_checkpoints")
 # repro's own modules that decide a run's outcome (the training loop, seeding, checkpoints,
 # resuming, metrics recording, the DDP entry point). Not the site, report or CLI.
-RUN_MODULES = ("training.py", "worker.py", "executors/ddp.py", "atomic.py")
+RUN_MODULES = ("training.py", "callbacks.py", "paper_code.py", "diskfull.py", "worker.py", "executors/ddp.py", "atomic.py")
 
 
 def code_hash(paper: Paper) -> str:
@@ -215,11 +216,8 @@ def environment_changes(planned: list[PlannedRun]) -> list[str]:
     now = {**package_versions(), "python": sys.version.split()[0]}
     seen: dict[tuple[str, str], list[str]] = {}
     for r in planned:
-        try:
-            env = json.loads((Path(r.spec.run_dir) / "env.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if not isinstance(env, dict):
+        env = read_json_dict(Path(r.spec.run_dir) / "env.json")
+        if env is None:
             continue
         old = {**(env.get("packages") if isinstance(env.get("packages"), dict) else {}), "python": env.get("python")}
         for name, version in now.items():

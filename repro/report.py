@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .atomic import atomic_write_text
+from .atomic import atomic_write_text, read_json_dict
 from .claims import source_text
 from .errors import ReproError
 # The words (numbers, cells, each verdict's texts) are report_text's; re-exported for callers.
@@ -53,11 +53,8 @@ def environments(results_root: Path, paper_id: str, config_set: str | None = Non
     base = paper_results_dir(results_root, paper_id, config_set)
     groups: dict[str, dict[str, Any]] = {}
     for env_file in sorted(base.glob("*/seed-*/env.json")):
-        try:
-            env = json.loads(env_file.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue
-        if not isinstance(env, dict):
+        env = read_json_dict(env_file)
+        if env is None:
             continue
         shared = {k: v for k, v in env.items() if k not in _PER_RUN_ENV_KEYS}
         for k in _ENV_KEYS:  # templates use StrictUndefined: every key they read exists

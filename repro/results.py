@@ -25,10 +25,55 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, TypedDict
 
-STATUSES = ("finished", "failed", "diverged", "timeout", "running")
-FINISHED = "finished"
+if TYPE_CHECKING:
+    from .planner import RunSpec
+
+
+class RunStatus:
+    """A run's status, as summary.json holds it (plain strings on disk and in messages).
+    Every module names statuses through here; the executors add `queued` (executors/base.py)."""
+
+    RUNNING, FINISHED, FAILED, DIVERGED, TIMEOUT = "running", "finished", "failed", "diverged", "timeout"
+    ENDED = (FINISHED, FAILED, DIVERGED, TIMEOUT)   # a run with one of these will not change by itself
+    ALL = (FINISHED, FAILED, DIVERGED, TIMEOUT, RUNNING)
+    CORRUPT = "corrupt"   # not written by a run: a summary the readers cannot trust (see read_summary)
+    NOT_FINISHED = (FAILED, DIVERGED, TIMEOUT, CORRUPT)  # runs a report counts as failed
+
+
+STATUSES = RunStatus.ALL
+FINISHED = RunStatus.FINISHED
+
+
+class Summary(TypedDict, total=False):
+    """summary.json: one run's record. Written by training.execute (and by the executors for an
+    outcome a run could not write, `executors/base.mark_job`); the keys in the order written."""
+
+    paper: str
+    config: str
+    seed: int
+    cache_key: str
+    started_at: str
+    resumed: bool
+    status: str            # a RunStatus
+    error: str | None
+    final: dict[str, float]   # every metric's value at the last epoch
+    best: dict[str, float]    # paper.yaml metrics: best epoch value by their goal
+    epochs: int
+    steps: int
+    wall_time_s: float
+    device: str
+    n_devices: int
+    device_hours: float
+    ended_at: str
+    log: str               # "run.log"
+    metrics_bytes: int     # metrics.jsonl's size, so a no-op rerun checks it without reading it
+
+
+def summary_of(spec: "RunSpec") -> Summary:
+    """The keys every summary of `spec`'s run starts with: which run it is."""
+    return {"paper": spec.paper_id, "config": spec.config, "seed": spec.seed, "cache_key": spec.cache_key}
 
 
 SET_SEPARATOR = "@"
@@ -111,10 +156,10 @@ class RunRecord:
     @property
     def status(self) -> str:
         if self.problem:
-            return "corrupt"
+            return RunStatus.CORRUPT
         if self.summary is None:
             return "missing"
-        return str(self.summary.get("status", "corrupt"))
+        return str(self.summary.get("status", RunStatus.CORRUPT))
 
     @property
     def finished(self) -> bool:

@@ -26,11 +26,10 @@ delete the file to judge the paper as a fixed sample again.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from .atomic import atomic_write_json
+from .atomic import atomic_write_json, read_json_dict
 from .results import load_results, paper_results_dir
 from .stats import look_levels
 
@@ -70,11 +69,8 @@ def read_state(results: "PaperResults", paper: "Paper") -> dict[str, Any] | None
     for runs in results.runs.values():
         for r in runs:
             f = Path(r.path).parent.parent / STATE_FILE
-            try:
-                state = json.loads(f.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError):
-                return None
-            return state if isinstance(state, dict) and isinstance(state.get("looks"), list) else None
+            state = read_json_dict(f)
+            return state if state is not None and isinstance(state.get("looks"), list) else None
     return None
 
 

@@ -30,7 +30,7 @@ def run_states(paper: Paper, results_root: Path, only: list[str] | None = None) 
     from .executors.slurm import job_state, read_jobs, squeue_states
     from .lock import held
     from .planner import CACHED, plan
-    from .results import read_summary, usable_results_dir
+    from .results import RunStatus, read_summary, usable_results_dir
 
     paper_results = usable_results_dir(results_root, paper.id, paper.config_set)
     planned = plan(paper, results_root, only=only)
@@ -49,21 +49,21 @@ def run_states(paper: Paper, results_root: Path, only: list[str] | None = None) 
         where = f"slurm {slurm['job_id']}" if slurm else ("local" if summary else "")
         detail = ""
         if r.action == CACHED:
-            state = "finished"
+            state = RunStatus.FINISHED
         elif sstate is not None:
             state = sstate  # queued or running on the cluster
-        elif status == "running":
-            state = "running" if local_alive or (slurm and squeue is None) else "interrupted"
+        elif status == RunStatus.RUNNING:
+            state = RunStatus.RUNNING if local_alive or (slurm and squeue is None) else "interrupted"
             detail = "resumes from its checkpoint on the next `repro run`" if state == "interrupted" else ""
         elif problem:
-            state, detail = "corrupt", problem
-        elif status in ("failed", "diverged", "timeout"):
+            state, detail = RunStatus.CORRUPT, problem
+        elif status in (RunStatus.FAILED, RunStatus.DIVERGED, RunStatus.TIMEOUT):
             state = status
             detail = str((summary or {}).get("error") or "")
             detail += f"; log: {rdir / 'run.log'}"
             if slurm:
                 detail += f"; scheduler stderr: {slurm.get('stderr')}"
-        elif status == "finished":
+        elif status == RunStatus.FINISHED:
             state, detail = "outdated", "finished with another config or code: reruns"
         elif slurm and squeue is None:
             state, detail = "submitted", "squeue unavailable here"

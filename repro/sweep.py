@@ -13,6 +13,7 @@ import click
 
 from .commands.common import parse_int_list, results_root_for, split_names
 from .errors import RunsFailed, UsageError
+from .results import RunStatus
 
 
 def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, devices=None, runs_per_device=1,
@@ -35,7 +36,7 @@ def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, d
     label = p.results_name
     seed_list = parse_int_list(seeds, "--seeds")
     device_list = [d.strip() for d in devices.split(",") if d.strip()] if devices else None
-    if until_decided and (executor != "local" or seeds or dry_run):
+    if until_decided and (executor == "slurm" or seeds or dry_run):
         raise UsageError("--until-decided runs locally from paper.yaml's seeds",
                          hint="leave out --executor slurm, --seeds and --dry-run")
     if no_wait and executor != "slurm":
@@ -93,8 +94,8 @@ def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, d
                     click.echo(f"submitted; follow with: repro status {paper}{follow}")
                     return 0
             else:
-                jobs = _execute([r.spec for r in todo], workers, device_list, runs_per_device, timeout_s)
-            failed = [j for j in jobs if j.state != "finished"]
+                jobs = _execute([r.spec for r in todo], workers, device_list, runs_per_device, timeout_s, executor)
+            failed = [j for j in jobs if j.state != RunStatus.FINISHED]
             _report_tracking(paper, trackers, [Path(j.spec.run_dir) for j in jobs])
             if failed:
                 _publish(p, results_root, trackers, no_site)
@@ -109,7 +110,7 @@ def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, d
             from .sequential import run_until_decided
 
             run_until_decided(p, results_root, configs, lambda specs: _execute(
-                specs, workers, device_list, runs_per_device, timeout_s), max_seeds=max_seeds, echo=click.echo)
+                specs, workers, device_list, runs_per_device, timeout_s, executor), max_seeds=max_seeds, echo=click.echo)
         _publish(p, results_root, trackers, no_site)
     return 0
 
@@ -123,20 +124,30 @@ def _print_plan(planned) -> None:
     click.echo(f"{len(planned)} runs: {len(planned) - n_cached} to run, {n_cached} cached")
 
 
-def _execute(specs, workers, devices, runs_per_device, timeout_s):
+def _execute(specs, workers, devices, runs_per_device, timeout_s, executor="local"):
+    """Run `specs` on this machine: worker processes (local), or one by one in this process
+    (inline: output on the terminal, `breakpoint()` works, no live table drawn over it)."""
+    if executor == "inline":
+        from .executors.inline import InlineExecutor
+
+        return _drive(InlineExecutor(), specs, live=False)
     from .executors.local import LocalExecutor, make_slots
-    from .progress import SweepProgress
 
     slots = make_slots(workers=workers, devices=devices, runs_per_device=runs_per_device)
     if len(slots) > len(specs) and not any(s.devices for s in slots):
         slots = slots[: len(specs)]  # GPU slots stay: a DDP run needs every device to be known
     if not slots:
         raise UsageError("no run slots: --devices named no GPU")
-    ex = LocalExecutor(slots, default_timeout_s=timeout_s, runs_per_device=runs_per_device)
+    return _drive(LocalExecutor(slots, default_timeout_s=timeout_s, runs_per_device=runs_per_device), specs)
+
+
+def _drive(ex, specs, live=None):
+    from .progress import SweepProgress
+
     click.echo(ex.describe())
     jobs = [ex.submit(s) for s in specs]
     try:
-        with SweepProgress(jobs) as progress:
+        with SweepProgress(jobs, live=live) as progress:
             while not all(j.done for j in jobs):
                 progress.update(ex.poll(0.5))
     finally:

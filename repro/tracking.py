@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import urlparse
 
-from .atomic import atomic_write_json
+from .atomic import atomic_write_json, read_json_dict
 # Which trackers is trackers.py's job; its names are re-exported here for the callers.
 from .trackers import KINDS, PACKAGES, Tracker, resolve_trackers, trackers_of
 from .yamlio import flatten as flat
@@ -85,11 +85,7 @@ def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def read_state(folder: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((Path(folder) / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return read_json_dict(Path(folder) / STATE_FILE) or {}
 
 
 def write_state(folder: Path, state: dict[str, Any]) -> None:
@@ -321,11 +317,7 @@ def send_run(t: Tracker, record) -> str:
     from .yamlio import load_mapping
 
     summary = record.summary or {}
-    env = {}
-    try:
-        env = json.loads((record.path / "env.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
+    env = read_json_dict(record.path / "env.json") or {}
     info = RunInfo.of_run_dir(record.path, record.paper_id, record.config, record.seed,
                               str(summary.get("cache_key") or ""), (env.get("git") or {}).get("commit"))
     status = record.status

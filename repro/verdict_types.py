@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .claims import Claim
+from .results import RunStatus
 from .stats import Describe
 
 
@@ -22,7 +23,7 @@ POWER = 0.8
 SUCCESSES = ("reproduced", "supported")
 
 
-FAILED_STATUSES = ("failed", "diverged", "timeout", "corrupt")
+FAILED_STATUSES = RunStatus.NOT_FINISHED
 
 
 @dataclass

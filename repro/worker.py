@@ -15,11 +15,11 @@ from typing import Any
 
 
 def worker_main(worker_id: int, env: dict[str, str], threads: int, conn) -> None:
-    """`conn` is this worker's own pipe: specs come in, events go out (a killed worker
-    breaks only its own pipe, never a queue shared with the others)."""
+    """`conn` is this worker's own pipe: specs come in, events go out (worker_messages.py; a
+    killed worker breaks only its own pipe, never a queue shared with the others)."""
     import multiprocessing
 
-    from .interrupts import die_with_parent, handle_stop_signals, ignore_stop_signals
+    from .interrupts import die_with_parent, handle_stop_signals, ignore_stop_signals_now
 
     code = 0
     try:
@@ -36,18 +36,16 @@ def worker_main(worker_id: int, env: dict[str, str], threads: int, conn) -> None
     finally:
         # Every result is already on disk (atomically): skip the interpreter's teardown of torch
         # and lightning (a second or more), during which a late stop signal would only add noise.
-        while True:
-            try:
-                ignore_stop_signals()
-                sys.stdout.flush()
-                sys.stderr.flush()
-            except KeyboardInterrupt:  # a signal that landed just before the line above
-                continue
-            os._exit(code)
+        ignore_stop_signals_now()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def _serve(worker_id: int, env: dict[str, str], threads: int, conn) -> None:
     from .interrupts import deliberate, stop
+    from .results import RunStatus, summary_of
+    from .worker_messages import STOP, Event, Kind
 
     os.environ.update(env)
     # Lightning's "GPU available but not used" and similar notices go to each run's log.
@@ -63,16 +61,16 @@ def _serve(worker_id: int, env: dict[str, str], threads: int, conn) -> None:
         from . import training
     except Exception:  # noqa: BLE001 - report import failures instead of dying silently
         traceback.print_exc()  # the whole story on the user's terminal, above the error
-        conn.send(("worker_error", worker_id, {"error": traceback.format_exc().strip().splitlines()[-1]}))
+        conn.send(Event(Kind.WORKER_ERROR, worker_id, {"error": traceback.format_exc().strip().splitlines()[-1]}))
         return
     finally:
         gc.freeze()
         gc.enable()
-    conn.send(("ready", worker_id, {"pid": os.getpid()}))
+    conn.send(Event(Kind.READY, worker_id, {"pid": os.getpid()}))
 
-    def emit(kind: str, **fields: Any) -> None:
+    def emit(kind: Kind, **fields: Any) -> None:
         try:
-            conn.send((kind, worker_id, fields))
+            conn.send(Event(kind, worker_id, fields))
         except OSError:  # broken pipe: the parent is gone; stop the run, resumable, not failed
             stop()
 
@@ -81,17 +79,17 @@ def _serve(worker_id: int, env: dict[str, str], threads: int, conn) -> None:
             spec = conn.recv()
         except (EOFError, OSError, KeyboardInterrupt):  # the parent went away, or told us to stop
             return
-        if spec is None:
+        if spec is STOP:
             return  # worker_main exits without the interpreter's teardown
         try:
-            emit("started", run=spec.name)
+            emit(Kind.STARTED, run=spec.name)
             summary = training.execute(spec, emit)
         except BaseException as e:  # noqa: BLE001 - writing the summary itself failed (disk full, ...)
             if deliberate(e):
                 return  # stopped on purpose: the run stays `running` with its checkpoint, resumable
-            summary = {"status": "failed", "error": traceback.format_exc(limit=3).strip().splitlines()[-1],
-                       "paper": spec.paper_id, "config": spec.config, "seed": spec.seed}
+            summary = {**summary_of(spec), "status": RunStatus.FAILED,
+                       "error": traceback.format_exc(limit=3).strip().splitlines()[-1]}
         try:
-            conn.send(("done", worker_id, {"run": spec.name, "summary": summary}))
+            conn.send(Event(Kind.DONE, worker_id, {"run": spec.name, "summary": summary}))
         except OSError:
             return

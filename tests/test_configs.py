@@ -36,6 +36,15 @@ def test_typo_in_model_key_names_file_key_and_suggestion(tmp_path):
     assert "'hidden'" in e.value.hint
 
 
+def test_a_key_yaml_reads_as_a_bool_is_a_config_error_not_a_crash(tmp_path):
+    # `yes:`/`on:` are booleans to YAML: the suggestion must cope with a non-string key.
+    folder = make_tiny_paper(tmp_path)
+    (folder / "configs" / "method.yaml").write_text("model:\n  on: 16\n")
+    with pytest.raises(ConfigError) as e:
+        resolve_configs(load_paper(folder))
+    assert "method.yaml" in str(e.value) and e.value.hint
+
+
 def test_typo_in_trainer_key_is_checked_against_lightning(tmp_path):
     folder = make_tiny_paper(tmp_path)
     (folder / "configs" / "baseline.yaml").write_text("trainer:\n  max_epoch: 3\n")

@@ -118,7 +118,8 @@ def test_reference_model_trains_one_step(family):
     L.seed_everything(0, verbose=False)
     model = _load(family, "model").PaperModel(**mk)
     before = [p.detach().clone() for p in model.parameters()]
-    trainer = L.Trainer(max_epochs=1, limit_train_batches=1, limit_val_batches=1, logger=False, enable_checkpointing=False,
+    from repro.callbacks import EpochMeans  # train_loss is the runner's, as in `repro run`
+    trainer = L.Trainer(callbacks=[EpochMeans()], max_epochs=1, limit_train_batches=1, limit_val_batches=1, logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False, accelerator="cpu")
     trainer.fit(model, _load(family, "data").PaperData(**dk))
     assert trainer.global_step == 1

@@ -15,7 +15,7 @@ import pytest
 torch = pytest.importorskip("torch")
 L = pytest.importorskip("lightning")
 
-from repro import training  # noqa: E402
+from repro import callbacks  # noqa: E402
 
 READS = ("item", "__float__", "__bool__", "tolist")
 
@@ -74,7 +74,7 @@ class CountReads(L.Callback):
 
 
 def _fit(tmp_path: Path, model: Net, steps: int, every: int = 10):
-    recorder = training.MetricsRecorder(tmp_path / "metrics.jsonl", every_n_steps=every)
+    recorder = callbacks.MetricsRecorder(tmp_path / "metrics.jsonl", every_n_steps=every)
     counter = CountReads()
     trainer = L.Trainer(max_steps=steps, accelerator="cpu", devices=1, logger=False, enable_progress_bar=False,
                         enable_model_summary=False, enable_checkpointing=False, limit_val_batches=0,
@@ -92,23 +92,23 @@ def test_recorder_reads_the_loss_only_on_logged_steps(tmp_path):
     assert trainer.global_step == steps
     # The old recorder read the loss every step (40 reads); now it reads it on the 4 logged
     # steps (the row's value and the divergence check) and once at the end.
-    assert counter.by_file["training.py"] <= 2 * (steps // 10) + 1, counter.by_file
+    assert counter.by_file["callbacks.py"] <= 2 * (steps // 10) + 1, counter.by_file
     # Nothing else in the loop (Lightning included) reads the device every step.
     assert sum(counter.by_file.values()) / steps < 0.5, counter.by_file
-    rows = [r for r in training.read_metrics(tmp_path / "metrics.jsonl") if r["kind"] == "step"]
+    rows = [r for r in callbacks.read_metrics(tmp_path / "metrics.jsonl") if r["kind"] == "step"]
     assert [r["step"] for r in rows] == [10, 20, 30, 40]
 
 
 def test_a_nan_between_logged_steps_still_stops_the_run(tmp_path):
-    with pytest.raises(training.Diverged, match="nan"):
+    with pytest.raises(callbacks.Diverged, match="nan"):
         _fit(tmp_path, Net(nan_from_step=13), steps=40)
     # It is caught at the next logged step, not at the end of training.
-    rows = [r for r in training.read_metrics(tmp_path / "metrics.jsonl") if r["kind"] == "step"]
+    rows = [r for r in callbacks.read_metrics(tmp_path / "metrics.jsonl") if r["kind"] == "step"]
     assert [r["step"] for r in rows] == [10]
 
 
 def test_a_nan_in_the_last_unlogged_steps_is_caught_at_the_end(tmp_path):
-    with pytest.raises(training.Diverged, match="nan"):
+    with pytest.raises(callbacks.Diverged, match="nan"):
         _fit(tmp_path, Net(nan_from_step=34), steps=37)
 
 

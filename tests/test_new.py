@@ -145,7 +145,8 @@ def test_scaffold_trains_with_lightning(transformer_folder):
     for _ in range(2):  # deterministic after seed_everything
         L.seed_everything(0, verbose=False)
         model, dm = model_cls(**cfg.model), data_cls(**cfg.data)
-        trainer = L.Trainer(max_epochs=2, logger=False, enable_checkpointing=False,
+        from repro.callbacks import EpochMeans  # train_loss is the runner's, as in `repro run`
+        trainer = L.Trainer(callbacks=[EpochMeans()], max_epochs=2, logger=False, enable_checkpointing=False,
                             enable_progress_bar=False, enable_model_summary=False)
         trainer.fit(model, dm)
         results.append({k: float(v) for k, v in trainer.callback_metrics.items()})

@@ -203,3 +203,28 @@ def test_user_errors_exit_cleanly_without_traceback(tmp_path):
     assert r.returncode == 2 and "--seeds" in r.stderr
     assert not (tmp_path / "results").exists()  # nothing half-written
 
+
+def test_inline_executor_runs_in_process_with_output_on_the_terminal(tmp_path):
+    """--executor inline: the same results folder as a local run, the run's own output on
+    stdout (not only in run.log), so a breakpoint() in model.py would stop in this terminal."""
+    for sub in ("local", "inline"):
+        make_tiny_paper(tmp_path / sub, seeds=(0,))
+    loud = "print('TINY-MODEL-SAYS-HELLO', flush=True)\n"
+    model = tmp_path / "inline/papers/0000.00001/model.py"
+    model.write_text(model.read_text().replace("    def training_step(self, batch, i):\n",
+                                               "    def training_step(self, batch, i):\n        " + loud))
+    local = run_repro("run", "papers/0000.00001", "--only", "method", "--no-site", cwd=tmp_path / "local")
+    inline = run_repro("run", "papers/0000.00001", "--only", "method", "--no-site", "--executor", "inline",
+                       cwd=tmp_path / "inline")
+    assert local.returncode == 0, local.stderr
+    assert inline.returncode == 0, inline.stderr
+    assert "TINY-MODEL-SAYS-HELLO" in inline.stdout and "inline" in inline.stdout
+
+    def layout(root: Path) -> list[str]:
+        return sorted(str(f.relative_to(root)) for f in (root / "results").rglob("*") if f.is_file())
+    assert layout(tmp_path / "inline") == layout(tmp_path / "local")
+    run = tmp_path / "inline/results/0000.00001/method/seed-0"
+    s = json.loads((run / "summary.json").read_text())
+    assert s["status"] == "finished" and "val_acc" in s["final"]
+    log = (run / "run.log").read_text()
+    assert "[repro]" in log and "finished" in log and "TINY-MODEL-SAYS-HELLO" not in log

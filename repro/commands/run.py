@@ -21,8 +21,9 @@ from .common import config_set_option, paper_argument, results_option, track_opt
 @click.option("--dry-run", is_flag=True, help="Print the plan (what runs, what is cached) and exit.")
 @click.option("--wait", "wait_lock", is_flag=True, help="If another `repro run` holds this paper, wait for it instead of refusing.")
 @click.option("--no-site", is_flag=True, help="Do not render the report and site afterwards.")
-@click.option("--executor", type=click.Choice(["local", "slurm"]), default="local", show_default=True,
-              help="Where runs go: this machine, or a SLURM cluster through submitit.")
+@click.option("--executor", type=click.Choice(["local", "inline", "slurm"]), default="local", show_default=True,
+              help="Where runs go: worker processes on this machine; inline: one by one in this process with "
+                   "output on the terminal (breakpoint() in model.py works); or a SLURM cluster through submitit.")
 @click.option("--partition", metavar="NAME", help="SLURM partition.")
 @click.option("--time", "time_min", type=click.IntRange(min=1), metavar="MINUTES", help="SLURM time limit per run (default: resources.timeout_s, else 60).")
 @click.option("--gpus-per-run", type=click.IntRange(min=0), help="SLURM GPUs per run (default: trainer.devices when the config asks for GPUs).")
@@ -55,6 +56,7 @@ def run(paper: Path, only, config_set, seeds, workers, devices, runs_per_device,
       repro run papers/1611.03530
       repro run papers/1611.03530 --only method --seeds 0
       repro run papers/1611.03530 --dry-run
+      repro run papers/1611.03530 --only method --seeds 0 --executor inline
       repro run papers/1611.03530 --until-decided --max-seeds 10
       repro run papers/1207.0580 --config-set gpu
       repro run papers/1611.03530 --devices 0,1 --runs-per-device 4

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
+from ..results import RunStatus
 from .common import config_set_option, paper_argument, results_option, results_root_for, track_options
 
-DONE = ("finished", "failed", "diverged", "timeout")
+DONE = RunStatus.ENDED
 
 
 @click.command("track")

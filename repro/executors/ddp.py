@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..planner import RunSpec
+from ..results import RunStatus
 
 
 def process_rank() -> int:
@@ -82,15 +83,10 @@ def main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         return 130
     finally:
-        from ..interrupts import ignore_stop_signals
+        from ..interrupts import ignore_stop_signals_now
 
-        while True:
-            try:
-                ignore_stop_signals()
-                break
-            except KeyboardInterrupt:  # a signal that landed just before the line above
-                continue
-    return 0 if summary and summary.get("status") in ("finished", "diverged", "failed", "timeout") else 1
+        ignore_stop_signals_now()
+    return 0 if summary and summary.get("status") in RunStatus.ENDED else 1
 
 
 if __name__ == "__main__":

@@ -29,9 +29,9 @@ from typing import Any
 
 from ..envinfo import nvidia_smi, usable_cpus
 from ..errors import WorkerStartError
-from ..planner import RunSpec
 from ..results import read_summary
-from .base import Executor, Job, JobState, mark_job
+from ..worker_messages import STOP, Kind
+from .base import Executor, Job, JobState
 from .placement import DeviceBook, gpu_mem_gb, gpu_memory_gb, gpus_needed
 
 
@@ -77,6 +77,10 @@ def make_slots(
 
 
 MAX_STARTUP_DEATHS = 3  # workers in a row dying before "ready": stop instead of respawning
+
+
+def _timed_out(limit: float) -> str:
+    return f"no result after {limit:.0f} s (resources.timeout_s); stopped"
 
 
 @dataclass
@@ -151,13 +155,23 @@ class LocalExecutor(Executor):
         if self._queue:
             self._spawn(w.slot)
 
-    def submit(self, spec: RunSpec) -> Job:
-        job = Job(spec)
+    def _enqueue(self, job: Job) -> None:
         self._queue.append(job)
         # Start workers lazily: never more than there are runs.
         if len(self._workers) < len(self.slots) and len(self._workers) < len(self._queue) + self._busy():
             self._spawn(self.slots[len(self._workers)])
-        return job
+
+    def _release(self, job: Job) -> None:
+        """`job` ended: its devices go back, its worker takes the next run, its DDP process
+        is forgotten."""
+        self.book.release(job.name)
+        for w in self._workers:
+            if w.job is job:
+                w.job = None
+        for p in [p for p in self._procs if p.job is job]:
+            self._procs.remove(p)
+            with contextlib.suppress(OSError):
+                p.spec_file.unlink()
 
     def _busy(self) -> int:
         return sum(1 for w in self._workers if w.job is not None)
@@ -172,8 +186,8 @@ class LocalExecutor(Executor):
             need = gpus_needed(job.spec.values, self.gpu)
             if self.gpu and need > len(self.book.devices):
                 self._queue.remove(job)
-                mark_job(job, JobState.FAILED, f"needs {need} GPUs (trainer.devices), only {len(self.book.devices)} in use here (--devices)")
-                changed.append(job)
+                changed.append(self.ended(job, state=JobState.FAILED, error=(
+                    f"needs {need} GPUs (trainer.devices), only {len(self.book.devices)} in use here (--devices)")))
                 continue
             started = self._start_multi(job, need) if need > 1 else self._start_single(job, need)
             if started is None:
@@ -195,7 +209,7 @@ class LocalExecutor(Executor):
                     continue
                 self.book.take_share(dev, job.name, mem)
             w.job, w.started = job, time.monotonic()
-            job.state, job.where, job.t_start = JobState.RUNNING, f"worker {w.wid} ({w.slot.label})", w.started
+            self.started(job, f"worker {w.wid} ({w.slot.label})", w.started)
             try:
                 w.conn.send(job.spec)
             except (BrokenPipeError, OSError):
@@ -229,7 +243,7 @@ class LocalExecutor(Executor):
         now = time.monotonic()
         self._procs.append(_Proc(job, popen, Path(name), now, held))
         where = f"gpu {','.join(devs)}" if devs else f"{need} cpu processes"
-        job.state, job.where, job.t_start = JobState.RUNNING, f"ddp pid {popen.pid} ({where})", now
+        self.started(job, f"ddp pid {popen.pid} ({where})", now)
         return job
 
     def _poll_procs(self) -> list[Job]:
@@ -241,21 +255,14 @@ class LocalExecutor(Executor):
             rc = p.popen.poll()
             if rc is None and limit and now - p.started > limit:
                 self._kill_group(p.popen)
-                mark_job(job, JobState.TIMEOUT, f"no result after {limit:.0f} s (resources.timeout_s); stopped")
-            elif rc is None:
-                continue
-            else:
+                changed.append(self.ended(job, state=JobState.TIMEOUT, error=_timed_out(limit)))
+            elif rc is not None:
                 summary, _ = read_summary(Path(job.spec.run_dir))
                 if summary and summary.get("status") in JobState.DONE and summary.get("cache_key") == job.spec.cache_key:
-                    job.summary, job.state = summary, summary["status"]
+                    changed.append(self.ended(job, summary))
                 else:
-                    mark_job(job, JobState.FAILED, f"DDP process exited with code {rc} before writing a result")
-            job.t_end = now
-            self._procs.remove(p)
-            self.book.release(job.name)
-            with contextlib.suppress(OSError):
-                p.spec_file.unlink()
-            changed.append(job)
+                    changed.append(self.ended(job, state=JobState.FAILED,
+                                              error=f"DDP process exited with code {rc} before writing a result"))
         return changed
 
     @staticmethod
@@ -275,36 +282,26 @@ class LocalExecutor(Executor):
                 kind, _, fields = c.recv()
             except (EOFError, OSError):
                 continue  # dead: handled below
-            if kind == "ready":
+            if kind == Kind.READY:
                 w.ready = True
                 self._startup_deaths = 0
-            elif kind == "worker_error":
+            elif kind == Kind.WORKER_ERROR:
                 # The worker could not even import torch/lightning: every other would fail
                 # the same way, so stop here, once, before any run is charged with it.
                 raise WorkerStartError(
                     f"a run worker could not start: {fields['error']} (its traceback is above)",
                     hint="check the environment: `python -c 'import torch, lightning'` in the same Python")
-            elif kind == "progress" and w.job is not None:
+            elif kind == Kind.PROGRESS and w.job is not None:
                 w.job.epoch, w.job.max_epochs = fields.get("epoch"), fields.get("max_epochs")
                 changed.append(w.job)
-            elif kind == "done" and w.job is not None:
-                job = w.job
-                job.summary = fields["summary"]
-                job.state = job.summary.get("status", JobState.FAILED)
-                job.t_end = time.monotonic()
-                self.book.release(job.name)
-                w.job = None
-                changed.append(job)
+            elif kind == Kind.DONE and w.job is not None:
+                changed.append(self.ended(w.job, fields["summary"]))
         now = time.monotonic()
         for w in list(self._workers):
             job = w.job
             limit = (job.spec.timeout_s or self.default_timeout_s) if job else None
             if job is not None and limit and now - w.started > limit:
-                mark_job(job, JobState.TIMEOUT, f"no result after {limit:.0f} s (resources.timeout_s); stopped")
-                job.t_end = now
-                self.book.release(job.name)
-                w.job = None
-                changed.append(job)
+                changed.append(self.ended(job, state=JobState.TIMEOUT, error=_timed_out(limit)))
                 self._replace(w)
             elif not w.proc.is_alive():
                 if not w.ready:
@@ -320,21 +317,17 @@ class LocalExecutor(Executor):
                     if w.proc.exitcode == 0:
                         # The worker stopped the run on purpose (it got SIGTERM/SIGHUP/SIGINT): the
                         # folder stays `running` with its checkpoint; the next sweep resumes it.
-                        job.state = JobState.FAILED
-                        job.summary = {"status": "running", "error": "stopped by a signal; the next `repro run` resumes it"}
+                        changed.append(self.ended(
+                            job, {"status": JobState.RUNNING, "error": "stopped by a signal; the next `repro run` resumes it"},
+                            state=JobState.FAILED))
                     else:
-                        mark_job(job, JobState.FAILED, f"worker process died (exit code {w.proc.exitcode})")
-                    job.t_end = now
-                    self.book.release(job.name)
-                    changed.append(job)
+                        changed.append(self.ended(job, state=JobState.FAILED,
+                                                  error=f"worker process died (exit code {w.proc.exitcode})"))
                 w.job = None
                 self._replace(w)
         changed.extend(self._poll_procs())
         changed.extend(self._dispatch())
         return changed
-
-    def pending(self) -> int:
-        return len(self._queue) + self._busy() + len(self._procs)
 
     def shutdown(self) -> None:
         for p in self._procs:
@@ -350,7 +343,7 @@ class LocalExecutor(Executor):
                     w.proc.terminate()
                 continue
             try:
-                w.conn.send(None)
+                w.conn.send(STOP)
             except (BrokenPipeError, OSError):
                 pass
         deadline = time.monotonic() + 5

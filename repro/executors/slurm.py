@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..atomic import atomic_write_json
+from ..atomic import atomic_write_json, read_json_dict
 from ..clock import utc_now
 from ..errors import ReproError
 from ..planner import RunSpec
 from ..results import read_summary
-from .base import Executor, Job, JobState, mark_job
+from .base import Executor, Job, JobState
 from .placement import devices_asked
 
 
@@ -77,12 +77,7 @@ def slurm_folder(results_paper_dir: Path) -> Path:
 
 def read_jobs(results_paper_dir: Path) -> dict[str, dict[str, Any]]:
     """results/<id>/.slurm/jobs.json: run name -> {job_id, stdout, stderr, submitted_at}."""
-    f = slurm_folder(results_paper_dir) / "jobs.json"
-    try:
-        data = json.loads(f.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return read_json_dict(slurm_folder(results_paper_dir) / "jobs.json") or {}
 
 
 def squeue_states(job_ids: list[str], timeout: float = 30) -> dict[str, str] | None:
@@ -145,10 +140,8 @@ class SlurmExecutor(Executor):
             bits.append(f"account {o.account}")
         return f"slurm: {', '.join(bits)}; submitit folder {self.folder}"
 
-    def submit(self, spec: RunSpec) -> Job:
-        job = Job(spec)
+    def _enqueue(self, job: Job) -> None:
         self._pending.append(job)
-        return job
 
     # -- submission ---------------------------------------------------------------------------
     def _params(self, spec: RunSpec) -> dict[str, Any]:
@@ -174,7 +167,7 @@ class SlurmExecutor(Executor):
         extra: dict[str, Any] = {}
         for flag in o.extra:
             key, _, value = flag.lstrip("-").partition("=")
-            extra[key.replace("-", "_")] = value if value else None
+            extra[key.replace("-", "_")] = value if value else True  # submitit writes True as a bare flag
         if extra:
             p["additional_parameters"] = extra
         return p
@@ -244,16 +237,14 @@ class SlurmExecutor(Executor):
             fresh = summary is not None and summary.get("started_at") != self._previous.get(job.name) \
                 and summary.get("cache_key") == job.spec.cache_key
             if fresh and summary.get("status") in JobState.DONE:
-                job.summary, job.state = summary, summary["status"]
-            else:
-                self._missing[job.name] += 1
-                if st is None and self._missing[job.name] < 3:
-                    continue  # not listed yet / just purged: look again before calling it failed
-                why = f"SLURM job {job.job_id} ended {st or 'without a trace in squeue'} before the run wrote a result"
-                mark_job(job, JobState.FAILED, f"{why}; stderr: {job.extra_logs[0] if job.extra_logs else '?'}",
-                         note_in_log=False)
-            job.t_end = time.monotonic()
-            changed.append(job)
+                changed.append(self.ended(job, summary))
+                continue
+            self._missing[job.name] += 1
+            if st is None and self._missing[job.name] < 3:
+                continue  # not listed yet / just purged: look again before calling it failed
+            why = f"SLURM job {job.job_id} ended {st or 'without a trace in squeue'} before the run wrote a result"
+            changed.append(self.ended(job, state=JobState.FAILED, note_in_log=False,
+                                      error=f"{why}; stderr: {job.extra_logs[0] if job.extra_logs else '?'}"))
         return changed
 
     @staticmethod

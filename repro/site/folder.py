@@ -10,7 +10,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from ..atomic import atomic_write_json
+from ..atomic import atomic_write_json, read_json_dict
 from ..errors import ReproError
 from .plots import write_generated
 
@@ -46,11 +46,8 @@ def cached_row_path(site_dir: Path, pid: str) -> Path:
 
 
 def load_row(site_dir: Path, pid: str) -> dict[str, Any] | None:
-    try:
-        row = json.loads(cached_row_path(site_dir, pid).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return row if isinstance(row, dict) and row.get("id") == pid else None
+    row = read_json_dict(cached_row_path(site_dir, pid))
+    return row if row is not None and row.get("id") == pid else None
 
 
 def prune(site_dir: Path, keep: set[str]) -> None:

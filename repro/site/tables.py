@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..atomic import read_json_dict
 from ..errors import ReproError
 from ..numfmt import fmt, interval as fmt_interval, pval, signed
 from . import views
@@ -127,11 +128,8 @@ def index_group(counts: dict[str, int], error: ReproError | None) -> str:
 
 def run_git(run_dir: Path) -> dict[str, Any] | None:
     """The commit a run was made from (env.json), short, with its dirty flag."""
-    try:
-        env = json.loads((run_dir / "env.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    g = env.get("git") if isinstance(env, dict) else None
+    env = read_json_dict(run_dir / "env.json")
+    g = env.get("git") if env is not None else None
     if not isinstance(g, dict) or not g.get("commit"):
         return None
     return {"commit": str(g["commit"])[:10], "full": str(g["commit"]), "dirty": bool(g.get("dirty"))}

@@ -114,7 +114,7 @@ class PaperModel(L.LightningModule):
         return 2 * sum(p.numel() for p in self.parameters() if id(p) not in lookup) + \
             (2 * self.out.weight.numel() if hasattr(self, "out") else 2 * self.head.weight.numel())
 
-    def _step(self, batch, stage: str) -> torch.Tensor:
+    def _step(self, batch, stage: str) -> torch.Tensor | dict[str, torch.Tensor]:
         ids = batch[0] if isinstance(batch, (list, tuple)) else batch    # (B, T+1)
         logits = self(ids[:, :-1])                                       # (B, T, V)
         gold = ids[:, 1:]
@@ -123,12 +123,12 @@ class PaperModel(L.LightningModule):
         loss = F.cross_entropy(flat, flat_gold, label_smoothing=smooth)
         acc = (logits.argmax(-1) == gold).float().mean()
         if stage == "train":
-            self.log("train_loss", F.cross_entropy(flat.detach(), flat_gold), on_step=False, on_epoch=True)
-            self.log("train_acc", acc, on_step=False, on_epoch=True)
-        else:
-            self.log("val_loss", loss, on_step=False, on_epoch=True, prog_bar=True)
-            self.log("val_ppl", loss.exp(), on_step=False, on_epoch=True)
-            self.log("val_acc", acc, on_step=False, on_epoch=True, prog_bar=True)
+            # repro logs the epoch's mean of each returned scalar: the objective is `loss`,
+            # train_loss is without smoothing (comparable across label_smoothing), train_acc.
+            return {"loss": loss, "train_loss": F.cross_entropy(flat.detach(), flat_gold), "train_acc": acc.detach()}
+        self.log("val_loss", loss, on_step=False, on_epoch=True, prog_bar=True)
+        self.log("val_ppl", loss.exp(), on_step=False, on_epoch=True)
+        self.log("val_acc", acc, on_step=False, on_epoch=True, prog_bar=True)
         return loss
 
     def training_step(self, batch, batch_idx):

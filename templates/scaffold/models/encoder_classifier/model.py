@@ -107,13 +107,16 @@ class PaperModel(L.LightningModule):
             x = layer(x, keep)
         return self.cls(self.drop(self.pool(x[:, 0])))                   # logits: (B, num_classes)
 
-    def _step(self, batch, stage: str) -> torch.Tensor:
+    def _step(self, batch, stage: str) -> torch.Tensor | dict[str, torch.Tensor]:
         ids, y = batch
         logits = self(ids)
         loss = F.cross_entropy(logits, y, label_smoothing=self.hparams.label_smoothing if stage == "train" else 0.0)
         acc = (logits.argmax(-1) == y).float().mean()
-        self.log(f"{stage}_loss", loss, on_step=False, on_epoch=True, prog_bar=stage == "val")
-        self.log(f"{stage}_acc", acc, on_step=False, on_epoch=True, prog_bar=stage == "val")
+        if stage == "train":
+            # repro logs the epoch's mean of each returned scalar: train_loss (of `loss`), train_acc.
+            return {"loss": loss, "train_acc": acc.detach()}
+        self.log("val_loss", loss, on_step=False, on_epoch=True, prog_bar=True)
+        self.log("val_acc", acc, on_step=False, on_epoch=True, prog_bar=True)
         return loss
 
     def training_step(self, batch, batch_idx):

@@ -62,7 +62,7 @@ class PaperModel(L.LightningModule):
         h, _ = self.rnn(x)                                               # (B, T, hidden_dim)
         return self.decoder(self.drop(h))                                # logits: (B, T, vocab)
 
-    def _step(self, batch, stage: str) -> torch.Tensor:
+    def _step(self, batch, stage: str) -> torch.Tensor | dict[str, torch.Tensor]:
         ids = batch[0] if isinstance(batch, (list, tuple)) else batch    # (B, T+1)
         logits = self(ids[:, :-1])
         gold = ids[:, 1:]
@@ -71,12 +71,12 @@ class PaperModel(L.LightningModule):
         loss = F.cross_entropy(flat, flat_gold, label_smoothing=smooth)
         acc = (logits.argmax(-1) == gold).float().mean()
         if stage == "train":
-            self.log("train_loss", F.cross_entropy(flat.detach(), flat_gold), on_step=False, on_epoch=True)
-            self.log("train_acc", acc, on_step=False, on_epoch=True)
-        else:
-            self.log("val_loss", loss, on_step=False, on_epoch=True, prog_bar=True)
-            self.log("val_ppl", loss.exp(), on_step=False, on_epoch=True)
-            self.log("val_acc", acc, on_step=False, on_epoch=True, prog_bar=True)
+            # repro logs the epoch's mean of each returned scalar: the objective is `loss`,
+            # train_loss is without smoothing (comparable across label_smoothing), train_acc.
+            return {"loss": loss, "train_loss": F.cross_entropy(flat.detach(), flat_gold), "train_acc": acc.detach()}
+        self.log("val_loss", loss, on_step=False, on_epoch=True, prog_bar=True)
+        self.log("val_ppl", loss.exp(), on_step=False, on_epoch=True)
+        self.log("val_acc", acc, on_step=False, on_epoch=True, prog_bar=True)
         return loss
 
     def training_step(self, batch, batch_idx):

@@ -195,7 +195,7 @@ class PaperModel(L.LightningModule):
         return 2 * sum(p.numel() for p in self.parameters() if id(p) not in lookup) + \
             (2 * self.out.weight.numel() if hasattr(self, "out") else 2 * self.head.weight.numel())
 
-    def _step(self, batch, stage: str) -> torch.Tensor:
+    def _step(self, batch, stage: str) -> torch.Tensor | dict[str, torch.Tensor]:
         src, tgt = batch                                                 # (B, S), (B, T+1)
         logits = self(src, tgt[:, :-1])                                  # (B, T, V)
         gold = tgt[:, 1:]                                                # (B, T)
@@ -205,13 +205,13 @@ class PaperModel(L.LightningModule):
         keep = gold != PAD
         acc = ((logits.argmax(-1) == gold) & keep).sum() / keep.sum().clamp(min=1)
         if stage == "train":
+            # repro logs the epoch's mean of each returned scalar: the objective is `loss`,
+            # train_loss is without smoothing (comparable across label_smoothing), train_acc.
             plain = F.cross_entropy(flat.detach(), flat_gold, ignore_index=PAD)
-            self.log("train_loss", plain, on_step=False, on_epoch=True)
-            self.log("train_acc", acc, on_step=False, on_epoch=True)
-        else:
-            self.log("val_loss", loss, on_step=False, on_epoch=True, prog_bar=True)
-            self.log("val_ppl", loss.exp(), on_step=False, on_epoch=True)
-            self.log("val_acc", acc, on_step=False, on_epoch=True, prog_bar=True)
+            return {"loss": loss, "train_loss": plain, "train_acc": acc.detach()}
+        self.log("val_loss", loss, on_step=False, on_epoch=True, prog_bar=True)
+        self.log("val_ppl", loss.exp(), on_step=False, on_epoch=True)
+        self.log("val_acc", acc, on_step=False, on_epoch=True, prog_bar=True)
         return loss
 
     def training_step(self, batch, batch_idx):
