@@ -22,6 +22,11 @@ STOP = None  # sent down instead of a RunSpec: the worker exits between runs
 
 
 class Kind(str, Enum):
+    """An event's kind; compares and prints as its plain name ("ready"), as on the wire before."""
+
+    def __str__(self) -> str:
+        return self.value
+
     READY = "ready"
     WORKER_ERROR = "worker_error"
     STARTED = "started"
