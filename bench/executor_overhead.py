@@ -24,9 +24,9 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from helpers.tinypaper import make_tiny_paper  # noqa: E402
 
-from repro.executors.local import LocalExecutor, make_slots  # noqa: E402
+from repro.runs.executors.local import LocalExecutor, make_slots  # noqa: E402
 from repro.paper import load_paper  # noqa: E402
-from repro.planner import plan  # noqa: E402
+from repro.runs.planner import plan  # noqa: E402
 
 
 def main() -> int:

@@ -50,7 +50,7 @@ class Output:
 
 def run_new(pdf: Path | None, source: Path | None) -> Output:
     """`repro new --name x [--pdf] [--source] --offline` into a temp dir; what it wrote."""
-    from repro.newpaper import new_paper
+    from repro.literature.newpaper import new_paper
 
     with tempfile.TemporaryDirectory(prefix="repro-bench-") as tmp:
         t0, c0 = time.perf_counter(), _cpu()

@@ -224,7 +224,7 @@ from pathlib import Path
 import lightning as L
 from repro.configs import resolve_configs
 from repro.paper import load_paper
-from repro import paper_code
+from repro.runs import paper_code
 folder, config_set = sys.argv[1], (sys.argv[2] or None)
 cfg = {c.name: c for c in resolve_configs(load_paper(folder, config_set))}["baseline"]
 data_cls = paper_code.the_class(paper_code.load_paper_module(Path(folder) / "data.py"), L.LightningDataModule)
@@ -325,7 +325,7 @@ from pathlib import Path
 import torch, lightning as L
 from repro.configs import resolve_configs
 from repro.paper import load_paper
-from repro import callbacks, paper_code
+from repro.runs import callbacks, paper_code
 
 folder, config_set, steps = sys.argv[1], (sys.argv[2] or None), int(sys.argv[3])
 cfg = {c.name: c for c in resolve_configs(load_paper(folder, config_set))}["baseline"]

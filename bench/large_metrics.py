@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from repro.planner import decide  # noqa: E402
+from repro.runs.planner import decide  # noqa: E402
 from repro.results import metrics_problem, read_metrics  # noqa: E402
 
 

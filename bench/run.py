@@ -125,7 +125,7 @@ def bench_new() -> dict | None:
 
 def bench_site() -> dict | None:
     try:
-        from repro.site.build import build_site
+        from repro.judging.site.build import build_site
     except ImportError:
         return None
     import shutil
@@ -173,7 +173,7 @@ import gc, sys, time
 if sys.argv[1] == "gc_on":  # as before issue 19: the cyclic GC running through the imports
     gc.disable = gc.freeze = lambda: None
 t = time.process_time()
-from repro import worker
+from repro.runs import worker
 class Conn:  # the parent's end of the pipe: takes "ready", then says stop
     def send(self, msg): pass
     def recv(self): return None
@@ -230,7 +230,7 @@ def main(argv: list[str]) -> None:
               f"new:    repro new --pdf: {r['seconds']:.1f} s for {r['pages']} pages -> {r['seconds_per_page']:.2f} s/page")
     if "site" in wanted:
         r = bench_site()
-        print("site:   skipped (repro.site not available)" if r is None else
+        print("site:   skipped (repro.judging.site not available)" if r is None else
               f"site:   {r['papers']} papers: cold {r['cold_s_per_paper']:.2f} s/paper, warm {r['warm_s_per_paper']:.3f} s/paper")
     if "throughput" in wanted:
         from throughput import bench_throughput, format_rows

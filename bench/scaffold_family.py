@@ -48,7 +48,7 @@ def main() -> int:
         folder = Path(tmp) / "papers" / "1706.03762"
 
         sys.path.insert(0, str(REPO))
-        from repro.archcheck import check_architecture
+        from repro.literature.archcheck import check_architecture
 
         rep = check_architecture(folder)
         print("\nconfig                         paper  computed  computed/paper")

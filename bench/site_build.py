@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=None, help="plot processes (default: all cores)")
     args = ap.parse_args(argv)
 
-    from repro.site.build import build_site
+    from repro.judging.site.build import build_site
 
     with tempfile.TemporaryDirectory(prefix="repro-site-bench-") as tmp:
         root = Path(tmp)

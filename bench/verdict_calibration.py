@@ -11,14 +11,14 @@ is 0.02 (0.01 at the ceiling). A *wrong success* is `reproduced` when |true gap|
 Comparison claims ("a > b"): two groups of seeds, sd 1, true difference from none to large
 (0, 0.5, 1, 2, 3 sd). A wrong success is `supported` when the true difference is <= 0; a wrong
 failure is `contradicted` when it is > 0. Ceiling cells clip both groups at the same bound.
-Power: `supported` at the seeds planned by repro.stats.seeds_for_effect for the true effect
-(80% power), and for value claims `reproduced` at the seeds repro.verdicts.value_seeds_to_decide
+Power: `supported` at the seeds planned by repro.judging.stats.seeds_for_effect for the true effect
+(80% power), and for value claims `reproduced` at the seeds repro.judging.verdicts.value_seeds_to_decide
 plans for the true gap.
 
-Sequential: the --until-decided procedure (repro.sequential: looks at 3, 6, 9, 10 seeds,
+Sequential: the --until-decided procedure (repro.judging.sequential: looks at 3, 6, 9, 10 seeds,
 O'Brien-Fleming-type spending, stop at the first decision), judged by the same code at each look.
 
-Each verdict comes from repro.verdicts (judge_value / judge_pair: judge_paper's own code for a
+Each verdict comes from repro.judging.verdicts (judge_value / judge_pair: judge_paper's own code for a
 claim alone in its Holm family). Rates are over --reps simulated claims per cell; the Monte-Carlo
 standard error of a rate of 0.05 over 2000 claims is 0.005.
 """
@@ -35,9 +35,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from repro.sequential import schedule  # noqa: E402
-from repro.stats import look_levels, seeds_for_effect  # noqa: E402
-from repro.verdicts import ALPHA, judge_pair, judge_value, value_seeds_to_decide  # noqa: E402
+from repro.judging.sequential import schedule  # noqa: E402
+from repro.judging.stats import look_levels, seeds_for_effect  # noqa: E402
+from repro.judging.verdicts import ALPHA, judge_pair, judge_value, value_seeds_to_decide  # noqa: E402
 
 MAX_SEEDS = 10
 

@@ -7,7 +7,7 @@ torch and lightning:
     repro.run_paper("papers/1611.03530", seeds=[0])   # -> repro.api.Results
     repro.judge("papers/1611.03530")                  # -> repro.api.Verdicts
     repro.load_results("papers/1611.03530").to_rows()
-    repro.run_status("papers/1611.03530")             # -> [repro.status.RunState], as `repro status`
+    repro.run_status("papers/1611.03530")             # -> [repro.runs.status.RunState], as `repro status`
 """
 
 __version__ = "0.1.0"

@@ -87,7 +87,7 @@ class Results:
 
 @dataclass(frozen=True)
 class Verdict:
-    """One claim, judged (see repro/verdicts.py for the statistics)."""
+    """One claim, judged (see repro/judging/verdicts.py for the statistics)."""
 
     claim: str
     kind: str                                # value | comparison | ordering
@@ -110,7 +110,7 @@ class Verdict:
 
 @dataclass
 class Verdicts:
-    """A paper's verdicts; `judgement` is the full repro.verdicts.PaperJudgement behind them."""
+    """A paper's verdicts; `judgement` is the full repro.judging.verdicts.PaperJudgement behind them."""
 
     paper: str
     verdicts: list[Verdict]
@@ -146,7 +146,7 @@ def _finite(x: Any) -> float | None:
 
 
 def to_verdict(v) -> Verdict:
-    """A repro.verdicts.ClaimVerdict as a typed record."""
+    """A repro.judging.verdicts.ClaimVerdict as a typed record."""
     if v.kind == "value":
         d = next(iter(v.stats.values()), None)
         reproduced, interval = (d.mean if d else None), v.interval
@@ -192,7 +192,7 @@ def load_results(paper: PathLike, *, config_set: str | None = None, results: Pat
 def judge(paper: PathLike, *, config_set: str | None = None, results: PathLike | None = None) -> Verdicts:
     """Judge every claim of `paper` against its results on disk (no training)."""
     from .results import load_results as load_paper_results
-    from .verdicts import judge_paper
+    from .judging.verdicts import judge_paper
 
     p, root = _paper_and_root(paper, config_set, results)
     judgement = judge_paper(p, load_paper_results(root, p.id, p.config_set))
@@ -201,8 +201,8 @@ def judge(paper: PathLike, *, config_set: str | None = None, results: PathLike |
 
 def run_status(paper: PathLike, *, config_set: str | None = None, results: PathLike | None = None,
                only: Sequence[str] | None = None) -> list:
-    """Each planned run of `paper` with its state (repro.status.RunState), as `repro status` shows."""
-    from .status import run_states
+    """Each planned run of `paper` with its state (repro.runs.status.RunState), as `repro status` shows."""
+    from .runs.status import run_states
 
     p, root = _paper_and_root(paper, config_set, results)
     return run_states(p, root, list(only) if only else None)
@@ -220,7 +220,7 @@ def run_paper(paper: PathLike, *, configs: Sequence[str] | None = None, seeds: S
     options are `repro run`'s (timeout_s, devices, executor, ...).
     """
     from .errors import RunsFailed
-    from .sweep import run_paper as sweep
+    from .runs.sweep import run_paper as sweep
 
     try:
         sweep(Path(paper), only=tuple(configs or ()), config_set=config_set,

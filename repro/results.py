@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, TypedDict
 
 if TYPE_CHECKING:
-    from .planner import RunSpec
+    from .runs.planner import RunSpec
 
 
 class RunStatus:
@@ -381,7 +381,7 @@ def current_keys(paper, results: PaperResults) -> dict[tuple[str, int], str] | N
     None when the paper's configs do not resolve."""
     from .configs import resolve_configs
     from .errors import ReproError
-    from .planner import cache_key, code_hash
+    from .runs.planner import cache_key, code_hash
 
     try:
         configs = {c.name: c for c in resolve_configs(paper)}

@@ -1,5 +1,5 @@
 """The verdict records: one claim's verdict, an ablation row, a paper's judgement, and the
-verdict vocabulary. How they are decided: repro/verdicts.py (the rules) and repro/decide.py."""
+verdict vocabulary. How they are decided: repro/judging/verdicts.py (the rules) and repro/judging/decide.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from .claims import Claim
 from .results import RunStatus
-from .stats import Describe
+from .judging.stats import Describe
 
 
 VERDICTS = ("reproduced", "not reproduced", "supported", "contradicted", "inconclusive", "not run")
@@ -62,7 +62,7 @@ class ClaimVerdict:
     seeds_needed: int | None = None               # comparisons: seeds per config for the planned effect
     planned_effect: float | None = None           # the effect seeds_needed is for (claim's `effect`, else observed)
     planned_from: str | None = None               # "claim" | "observed"
-    flags: list[str] = field(default_factory=list)  # tests that cannot fail (repro/flags.py)
+    flags: list[str] = field(default_factory=list)  # tests that cannot fail (repro/judging/flags.py)
     sanity: bool = False                          # kind: sanity, shown apart and never counted
     rounds: int | None = None                     # --until-decided: the round the verdict was reached in
     alpha: float = ALPHA                          # the level it was judged at (a look's level when sequential)
@@ -103,7 +103,7 @@ class PaperJudgement:
     seeds_used: list[int] = field(default_factory=list)  # seeds of the judged (finished, current) runs
     flagged: int = 0                             # successes that could not have failed (not in counts)
     sanity_counts: dict[str, int] = field(default_factory=dict)  # kind: sanity claims, apart
-    sequential: dict | None = None               # --until-decided state (repro/sequential.py), when judged so
+    sequential: dict | None = None               # --until-decided state (repro/judging/sequential.py), when judged so
 
     def verdict(self, claim_id: str) -> ClaimVerdict:
         """The verdict of one claim (KeyError: no such claim)."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from repro.archive import extract_source, find_main_tex, flatten_tex, read_source_tex
+from repro.literature.archive import extract_source, find_main_tex, flatten_tex, read_source_tex
 from repro.errors import SourceArchiveError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"

@@ -3,7 +3,7 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from repro.arxiv_ids import ArxivId, folder_name, parse_arxiv_id
+from repro.literature.arxiv_ids import ArxivId, folder_name, parse_arxiv_id
 from repro.errors import ArxivIdError
 
 

@@ -18,15 +18,15 @@ from pathlib import Path
 import pytest
 
 from helpers.cli import run_repro
-from repro.archive import extract_source
-from repro.arxiv_ids import ArxivId, parse_arxiv_id
+from repro.literature.archive import extract_source
+from repro.literature.arxiv_ids import ArxivId, parse_arxiv_id
 from repro.claims import load_claims
 from repro.configs import resolve_configs
 from repro.errors import (ArxivIdError, ClaimsError, ConfigError, FetchError, NotFoundError,
                           PaperFolderError, PdfError, ReproError, SourceArchiveError, YamlError)
-from repro.fetch import Fetcher
+from repro.literature.fetch import Fetcher
 from repro.paper import load_paper
-from repro.pdftext import pdf_pages
+from repro.literature.pdftext import pdf_pages
 from repro.yamlio import load_mapping
 from helpers.tinypaper import make_tiny_paper
 
@@ -139,7 +139,7 @@ def test_nonexistent_id_is_not_found(tmp_path):
 
 
 def test_html_instead_of_a_pdf_is_refused_and_not_cached(tmp_path):
-    from repro.fetch import PaperMeta
+    from repro.literature.fetch import PaperMeta
 
     s = _Server(200, b"<html>this paper is being built</html>")
     meta = PaperMeta(id="1706.03762", version=5, title="t", authors=[], abstract="", categories=[])

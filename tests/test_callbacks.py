@@ -11,7 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 L = pytest.importorskip("lightning")
 
-from repro import callbacks  # noqa: E402
+from repro.runs import callbacks  # noqa: E402
 
 pytestmark = pytest.mark.slow  # trains (a few steps of a linear model)
 

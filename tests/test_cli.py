@@ -9,10 +9,10 @@ from helpers.cli import run_repro
 
 LIGHT_MODULES = [
     "repro.cli", "repro.commands.run", "repro.commands.report", "repro.commands.site",
-    "repro.commands.new", "repro.commands.status", "repro.planner", "repro.configs",
-    "repro.verdicts", "repro.report", "repro.site.build", "repro.extract.tables",
-    "repro.commands.track", "repro.api", "repro.sweep", "repro.tracking",
-    "repro.commands.check", "repro.flags", "repro.sequential", "repro.status",
+    "repro.commands.new", "repro.commands.status", "repro.runs.planner", "repro.configs",
+    "repro.judging.verdicts", "repro.judging.report", "repro.judging.site.build", "repro.literature.extract.tables",
+    "repro.commands.track", "repro.api", "repro.runs.sweep", "repro.runs.tracking",
+    "repro.commands.check", "repro.judging.flags", "repro.judging.sequential", "repro.runs.status",
 ]
 
 

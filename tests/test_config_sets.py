@@ -17,7 +17,7 @@ from helpers.tinypaper import make_tiny_paper
 from repro.errors import UsageError
 from repro.paper import config_sets, load_paper
 from repro.results import load_results, paper_results_dir, results_name, run_dir, split_results_name
-from repro.site.build import build_site
+from repro.judging.site.build import build_site
 
 PID = "0000.00001"
 
@@ -49,7 +49,7 @@ def test_one_helper_maps_paper_and_set_to_the_results_folder(tmp_path):
 def test_config_set_resolves_its_own_folder_with_the_same_checks(tmp_path):
     from repro.configs import resolve_configs
     from repro.errors import ConfigError, YamlError
-    from repro.planner import plan
+    from repro.runs.planner import plan
 
     folder = tiny_with_small_set(tmp_path)
     assert config_sets(folder) == ["small"]

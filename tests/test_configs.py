@@ -5,7 +5,7 @@ import pytest
 from repro.configs import deep_merge, resolve_configs
 from repro.errors import ConfigError, PaperFolderError, YamlError
 from repro.paper import load_paper
-from repro.planner import code_hash
+from repro.runs.planner import code_hash
 from repro.signatures import trainer_signature
 from helpers.tinypaper import make_tiny_paper
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from repro.executors.local import LocalExecutor, make_slots
+from repro.runs.executors.local import LocalExecutor, make_slots
 from repro.paper import load_paper
-from repro.planner import plan
+from repro.runs.planner import plan
 from helpers.tinypaper import make_tiny_paper
 
 pytestmark = pytest.mark.slow

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from repro.executors.local import LocalExecutor, make_slots, visible_gpus
-from repro.executors.placement import DeviceBook, gpu_mem_gb, gpus_needed
+from repro.runs.executors.local import LocalExecutor, make_slots, visible_gpus
+from repro.runs.executors.placement import DeviceBook, gpu_mem_gb, gpus_needed
 from repro.paper import load_paper
-from repro.planner import plan
+from repro.runs.planner import plan
 from helpers.tinypaper import make_tiny_paper
 
 

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from repro.extract.claims import ablation_configs, claims_from_tables
-from repro.extract.tables import tables_from_latex, tables_from_pdf
+from repro.literature.extract.claims import ablation_configs, claims_from_tables
+from repro.literature.extract.tables import tables_from_latex, tables_from_pdf
 
 PAPER = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "papers" / "1706.03762"
 
@@ -40,7 +40,7 @@ def test_image_table_is_listed():
 
 # -- issue 12: ablation tables recognised by their shape ---------------------------------------
 
-from repro.extract.tables import Cell, Table  # noqa: E402
+from repro.literature.extract.tables import Cell, Table  # noqa: E402
 
 
 def _table(rows: dict, columns: list[str], caption: str = "Results.", number: str = "3") -> Table:
@@ -106,7 +106,7 @@ def test_ablation_tables_of_the_fixture_papers_truth_shapes():
     """Every ablation table of the fixtures' truth, rebuilt as a Table: found, with its base."""
     import yaml
 
-    from repro.extract.claims import _is_ablation
+    from repro.literature.extract.claims import _is_ablation
 
     root = PAPER.parent
     if not root.is_dir():
@@ -129,7 +129,7 @@ def test_a_row_that_sets_one_hyperparameter_becomes_a_model_setting():
                caption="Effect of dropout.")
     abl = _configs(t)
     assert abl["dropout-0-3"]["paper_settings"] == {"dropout": 0.3}
-    from repro.scaffold import toy_settings
+    from repro.literature.scaffold import toy_settings
 
     assert toy_settings(abl["dropout-0-0"]["paper_settings"]) == {"dropout": 0.0}
 def test_value_claims_get_a_tolerance_from_the_printed_precision():

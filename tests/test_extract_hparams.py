@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from repro.extract.hparams import find_hparams, first_per_key
+from repro.literature.extract.hparams import find_hparams, first_per_key
 
 PAPER = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "papers" / "1706.03762"
 
@@ -36,8 +36,8 @@ def test_hparams_1706():
 
 
 def test_extract_does_not_import_torch():
-    code = ("import sys, repro.extract, repro.extract.claims, repro.extract.hparams, "
-            "repro.extract.latex_tables, repro.extract.pdf_tables; "
+    code = ("import sys, repro.literature.extract, repro.literature.extract.claims, repro.literature.extract.hparams, "
+            "repro.literature.extract.latex_tables, repro.literature.extract.pdf_tables; "
             "assert 'torch' not in sys.modules and 'lightning' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -87,7 +87,7 @@ def test_prompts_plans_and_code_are_not_the_papers_settings():
 
 
 def test_latex_prose_as_plain_text():
-    from repro.extract.latex_text import latex_plain_text
+    from repro.literature.extract.latex_text import latex_plain_text
 
     tex = (r"\documentclass{article}\newcommand{\ours}{DeepSphere}\begin{document}"
            r"\section{Setup}The learning rate is $5 \cdot 10^{-2}$ and the batch size is 32 for \ours."
@@ -108,7 +108,7 @@ def test_hparams_of_the_fixture_papers():
     root = PAPER.parent
     if not root.is_dir():
         pytest.skip("../shared/fixtures is absent")
-    from repro.pdftext import pdf_pages
+    from repro.literature.pdftext import pdf_pages
 
     found = total = 0
     for truth_file in sorted(root.glob("*/truth.yaml")):
@@ -125,8 +125,8 @@ def test_hparams_of_the_fixture_papers():
 
 
 def test_hyperparameter_tables():
-    from repro.extract.hparams import from_tables
-    from repro.extract.tables import tables_from_latex
+    from repro.literature.extract.hparams import from_tables
+    from repro.literature.extract.tables import tables_from_latex
 
     tables = tables_from_latex(r"""\begin{table}\caption{Hyperparameters.}
     \begin{tabular}{lcc}\toprule Hyperparameter & GLUE & SQuAD \\ \midrule

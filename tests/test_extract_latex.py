@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from repro.extract.claims import ablation_configs
-from repro.extract.tables import Cell, accuracy, tables_from_latex
+from repro.literature.extract.claims import ablation_configs
+from repro.literature.extract.tables import Cell, accuracy, tables_from_latex
 
 PAPER = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "papers" / "1706.03762"
 TRUTH = Path(__file__).parent / "data" / "1706.03762_tables.yaml"
@@ -150,7 +150,7 @@ def test_three_level_header_label_columns_index_column_and_stacked_subtables():
 
 
 def test_citations_read_as_printed_from_the_bbl(tmp_path):
-    from repro.archive import read_source_bibliography, read_source_tex
+    from repro.literature.archive import read_source_bibliography, read_source_tex
 
     (tmp_path / "tables").mkdir()
     (tmp_path / "main.tex").write_text(
@@ -173,7 +173,7 @@ def test_citations_read_as_printed_from_the_bbl(tmp_path):
 
 
 def test_latex_tables_get_their_page_from_the_pdf_text():
-    from repro.extract.latex_tables import place_on_pages
+    from repro.literature.extract.latex_tables import place_on_pages
 
     tables = tables_from_latex(SMALL)
     pages = ["Intro. As Table 1 shows, we win.", "Method.",
@@ -188,7 +188,7 @@ def test_latex_sources_of_the_fixture_papers():
         pytest.skip("../shared/fixtures is absent")
     import tempfile
 
-    from repro.archive import extract_source, read_source_bibliography, read_source_tex
+    from repro.literature.archive import extract_source, read_source_bibliography, read_source_tex
 
     def tables(paper: str) -> dict:
         with tempfile.TemporaryDirectory() as d:
@@ -272,7 +272,7 @@ def test_side_by_side_tables_in_minipages_are_two_tables():
 
 
 def test_a_table_numbered_otherwise_in_print_is_found_by_its_caption():
-    from repro.extract.latex_tables import place_on_pages
+    from repro.literature.extract.latex_tables import place_on_pages
 
     tables = tables_from_latex(r"""\begin{table}\caption{Hyperparameters of every model we trained.}
     \begin{tabular}{lc} Learning rate & 0.1 \\ \end{tabular}\end{table}""")

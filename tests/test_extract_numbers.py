@@ -1,6 +1,6 @@
 import pytest
 
-from repro.extract.numbers import parse_number
+from repro.literature.extract.numbers import parse_number
 
 
 @pytest.mark.parametrize("text,value,spread", [
@@ -43,7 +43,7 @@ def test_shares_and_footnote_digits_are_not_spreads(text, value):
 
 
 def test_ligatures_and_exponents_normalised():
-    from repro.extract.numbers import normalise
+    from repro.literature.extract.numbers import normalise
 
     assert normalise("eﬃcient ﬁne-tuning") == "efficient fine-tuning"
     assert parse_number("1.0·10^20") == (pytest.approx(1e20), None)  # an exponent is not a footnote
@@ -51,7 +51,7 @@ def test_ligatures_and_exponents_normalised():
 
 
 def test_math_letters_and_digits_read_as_plain_text():
-    from repro.extract.numbers import plain_text
+    from repro.literature.extract.numbers import plain_text
 
     assert plain_text("𝑂_1 and 𝐱") == "O_1 and x"          # math italic/bold letters in row labels
     assert parse_number("𝟏𝟐.5") == (pytest.approx(12.5), None)

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from repro.extract.tables import accuracy, tables_from_pdf
+from repro.literature.extract.tables import accuracy, tables_from_pdf
 
 PAPER = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "papers" / "1706.03762"
 TRUTH = Path(__file__).parent / "data" / "1706.03762_tables.yaml"
@@ -211,7 +211,7 @@ def test_fixture_papers_labelled_recall(paper, recall):
     folder = FIXTURES / "papers" / paper
     if not folder.is_dir():
         pytest.skip("../shared/fixtures is absent")
-    from repro.extract.claims import claims_from_tables
+    from repro.literature.extract.claims import claims_from_tables
 
     bench = _bench()
     truth = yaml.safe_load((folder / "truth.yaml").read_text(encoding="utf-8"))
@@ -227,7 +227,7 @@ def test_pdf_parse_bench_pages_without_captions():
         pytest.skip("../shared/fixtures is absent")
     import json
 
-    from repro.extract.claims import claims_from_tables
+    from repro.literature.extract.claims import claims_from_tables
 
     bench = _bench()
     total = found = 0

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from repro.archcheck import ArchClaim, ArchCount, column_unit, judge, param_claims
-from repro.families import FAMILIES, MODELS_DIR, choose_family, map_ablation
+from repro.literature.archcheck import ArchClaim, ArchCount, column_unit, judge, param_claims
+from repro.literature.families import FAMILIES, MODELS_DIR, choose_family, map_ablation
 
 REPO = Path(__file__).resolve().parents[1]
 PAPER = REPO.parent / "shared" / "fixtures" / "papers" / "1706.03762"
@@ -118,7 +118,7 @@ def test_reference_model_trains_one_step(family):
     L.seed_everything(0, verbose=False)
     model = _load(family, "model").PaperModel(**mk)
     before = [p.detach().clone() for p in model.parameters()]
-    from repro.callbacks import EpochMeans  # train_loss is the runner's, as in `repro run`
+    from repro.runs.callbacks import EpochMeans  # train_loss is the runner's, as in `repro run`
     trainer = L.Trainer(callbacks=[EpochMeans()], max_epochs=1, limit_train_batches=1, limit_val_batches=1, logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False, accelerator="cpu")
     trainer.fit(model, _load(family, "data").PaperData(**dk))
@@ -254,7 +254,7 @@ def test_transformer_paper_gets_its_architecture_and_settings(transformer_paper)
 
 
 def test_transformer_paper_table3_params_judged_on_the_meta_device(transformer_paper):
-    from repro.archcheck import check_architecture, report_section
+    from repro.literature.archcheck import check_architecture, report_section
 
     rep = check_architecture(transformer_paper)
     judged = [c for c in rep.claims if c.computed is not None]
@@ -265,7 +265,7 @@ def test_transformer_paper_table3_params_judged_on_the_meta_device(transformer_p
 
 
 def test_new_with_families_imports_no_torch():
-    code = ("import sys, repro.families, repro.commands.new; repro.families.accepted_keys('transformer'); "
+    code = ("import sys, repro.literature.families, repro.commands.new; repro.literature.families.accepted_keys('transformer'); "
             "assert 'torch' not in sys.modules and 'lightning' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
@@ -279,7 +279,7 @@ def test_imagenet_stem_and_a_resnet_paper_plan():
 
     assert tuple(model(torch.zeros(2, 3, 64, 64)).shape) == (2, 5)
 
-    from repro.families import plan_family
+    from repro.literature.families import plan_family
 
     text = ["We train a ResNet-50 on ImageNet with SGD. Residual blocks use batch normalization. "
             "Image classification results on ImageNet are in Table 2."]

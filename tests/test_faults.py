@@ -23,9 +23,9 @@ from helpers.cli import run_repro
 from repro import atomic
 from repro.atomic import atomic_write_json, atomic_write_text
 from repro.errors import LockError
-from repro.lock import paper_lock
+from repro.runs.lock import paper_lock
 from repro.paper import load_paper
-from repro.planner import CACHED, TODO, plan
+from repro.runs.planner import CACHED, TODO, plan
 from repro.results import load_results, metrics_problem, read_metrics, read_summary
 from helpers.tinypaper import make_tiny_paper
 
@@ -90,7 +90,7 @@ def test_corrupt_summary_is_reported_and_redone(tmp_path, damage, why):
     f.write_text(damage(f.read_text()))
     summary, problem = read_summary(rdir)
     assert summary is None and why in problem and str(f) in problem
-    from repro.planner import decide
+    from repro.runs.planner import decide
     action, reason = decide(rdir, "k")
     assert action == TODO and "corrupt summary" in reason
 
@@ -113,7 +113,7 @@ def test_summary_that_is_not_utf8_is_corrupt_not_a_crash(tmp_path):
 def test_corrupt_metrics_of_a_finished_run_are_reported_and_redone(tmp_path, damage, why):
     rdir = tmp_path / "run"
     _finished_run(rdir)
-    from repro.planner import decide
+    from repro.runs.planner import decide
     assert decide(rdir, "k") == (CACHED, "finished")
     m = rdir / "metrics.jsonl"
     m.write_bytes(damage(m.read_bytes()))

@@ -11,9 +11,9 @@ import time
 import pytest
 
 from helpers.arxiv_server import ArxivServer, recorded_answers
-from repro.arxiv_ids import ArxivId, parse_arxiv_id
+from repro.literature.arxiv_ids import ArxivId, parse_arxiv_id
 from repro.errors import ArxivIdError, FetchError, NotFoundError, PdfError
-from repro.fetch import Fetcher, PaperMeta
+from repro.literature.fetch import Fetcher, PaperMeta
 
 
 @pytest.fixture

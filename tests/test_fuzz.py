@@ -11,13 +11,13 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from repro.arxiv_ids import ArxivId, parse_arxiv_id
+from repro.literature.arxiv_ids import ArxivId, parse_arxiv_id
 from repro.claims import Claim, check_claims, load_claims
 from repro.configs import resolve_configs
 from repro.errors import ArxivIdError, ReproError
-from repro.extract.latex_tables import parse_latex_tables
-from repro.extract.numbers import parse_number
-from repro.extract.tables import Table
+from repro.literature.extract.latex_tables import parse_latex_tables
+from repro.literature.extract.numbers import parse_number
+from repro.literature.extract.tables import Table
 from repro.paper import load_paper
 from repro.results import metrics_problem, read_metrics, read_summary
 from repro.yamlio import load_mapping

@@ -15,7 +15,7 @@ import pytest
 
 from helpers.cli import run_repro
 from repro.paper import load_paper
-from repro.planner import TODO, CACHED, plan
+from repro.runs.planner import TODO, CACHED, plan
 from helpers.tinypaper import make_tiny_paper
 
 PID = "0000.00001"
@@ -84,7 +84,7 @@ def _keys(folder: Path, results: Path) -> dict[str, str]:
 
 
 def test_cache_key_follows_data_files_and_repros_run_code_not_package_versions(tmp_path, monkeypatch):
-    from repro import planner
+    from repro.runs import planner
 
     folder = make_tiny_paper(tmp_path)
     (folder / "vocab.txt").write_text("a b c\n")
@@ -112,11 +112,11 @@ def test_cache_key_follows_data_files_and_repros_run_code_not_package_versions(t
 
 
 def test_repro_run_code_hash_covers_the_training_loop_not_the_site():
-    from repro import planner
+    from repro.runs import planner
 
-    assert "training.py" in planner.RUN_MODULES and "executors/ddp.py" in planner.RUN_MODULES
-    assert not any(m.startswith(("site", "report", "commands", "verdicts")) for m in planner.RUN_MODULES)
-    here = Path(planner.__file__).parent
+    assert "runs/training.py" in planner.RUN_MODULES and "runs/executors/ddp.py" in planner.RUN_MODULES
+    assert not any(m.startswith(("judging/site", "judging/report", "commands", "judging/verdicts")) for m in planner.RUN_MODULES)
+    here = Path(planner.__file__).parents[1]
     assert all((here / m).is_file() for m in planner.RUN_MODULES)
 
 
@@ -150,7 +150,7 @@ def _fake_finished(spec, value: float) -> None:
 
 def test_report_verdicts_and_site_count_only_runs_of_the_current_config(tmp_path):
     from repro.results import load_results
-    from repro.verdicts import judge_paper
+    from repro.judging.verdicts import judge_paper
 
     folder = make_tiny_paper(tmp_path)
     (folder / "claims.yaml").write_text(
@@ -187,7 +187,7 @@ def test_report_verdicts_and_site_count_only_runs_of_the_current_config(tmp_path
 def test_site_copies_only_regular_files_inside_the_results_folder(tmp_path):
     from helpers.site_synth import make_paper, make_results
 
-    from repro.site.build import build_site
+    from repro.judging.site.build import build_site
 
     make_paper(tmp_path, "2001.00001", configs=("baseline", "method"))
     make_results(tmp_path, "2001.00001", configs=("baseline", "method"), seeds=(0, 1))
@@ -214,7 +214,7 @@ def test_site_copies_only_regular_files_inside_the_results_folder(tmp_path):
 # -- 3: the lock admits one holder -----------------------------------------------------------
 def _contender(folder: str, barrier, out: str) -> None:
     from repro.errors import LockError
-    from repro.lock import paper_lock
+    from repro.runs.lock import paper_lock
 
     barrier.wait()
     try:
@@ -290,7 +290,7 @@ def _ddp_procs(cwd: Path) -> list[int]:
     out = []
     for d in Path("/proc").iterdir():
         try:
-            if b"repro.executors.ddp" in (d / "cmdline").read_bytes() and os.readlink(d / "cwd") == str(cwd):
+            if b"repro.runs.executors.ddp" in (d / "cmdline").read_bytes() and os.readlink(d / "cwd") == str(cwd):
                 out.append(int(d.name))
         except (OSError, ValueError):
             continue
@@ -457,7 +457,7 @@ def _peak(fn):
 
 @pytest.mark.parametrize("record_size", [True, False])
 def test_no_op_run_checks_a_large_metrics_file_without_reading_it_whole(tmp_path, record_size):
-    from repro.planner import decide
+    from repro.runs.planner import decide
 
     rdir = tmp_path / "run"
     size = _big_finished_run(rdir, "k", record_size=record_size)
@@ -487,8 +487,8 @@ def test_site_reads_only_the_epoch_rows_of_a_large_metrics_file(tmp_path):
 
 @pytest.mark.slow
 def test_sigterm_to_a_worker_alone_leaves_its_run_resumable_not_failed(tmp_path):
-    from repro.executors.local import LocalExecutor, make_slots
-    from repro.planner import RESUME, decide
+    from repro.runs.executors.local import LocalExecutor, make_slots
+    from repro.runs.planner import RESUME, decide
     from repro.results import read_summary
 
     epochs = 30
@@ -520,7 +520,7 @@ def test_lightnings_sigterm_exception_is_a_stop_not_a_failure():
     # the run must stay resumable (SLURM requeue), unlike a model's own sys.exit().
     from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-    from repro.interrupts import deliberate
+    from repro.runs.interrupts import deliberate
 
     assert deliberate(SIGTERMException())
     assert not deliberate(SystemExit(3))

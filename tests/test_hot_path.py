@@ -15,7 +15,7 @@ import pytest
 torch = pytest.importorskip("torch")
 L = pytest.importorskip("lightning")
 
-from repro import callbacks  # noqa: E402
+from repro.runs import callbacks  # noqa: E402
 
 READS = ("item", "__float__", "__bool__", "tolist")
 
@@ -144,7 +144,7 @@ def test_the_running_summary_is_written_without_fsync(tmp_path, monkeypatch):
 
 WORKER_START = r'''
 import gc
-from repro import worker
+from repro.runs import worker
 
 class Conn:  # the parent's end of the pipe: takes the worker's messages, then says stop
     def __init__(self):
@@ -174,4 +174,4 @@ def test_worker_start_up_imports_without_full_collections_and_freezes_them():
     ready, enabled, frozen, full_collections = out[0], out[1], int(out[2]), int(out[3])
     assert ready == "ready" and enabled == "True"
     assert frozen > 100_000           # the imports' objects: out of every later collection
-    assert full_collections == 0      # none while importing torch, Lightning and repro.training
+    assert full_collections == 0      # none while importing torch, Lightning and repro.runs.training

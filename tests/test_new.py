@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-import repro.fetch as fetch_mod
+import repro.literature.fetch as fetch_mod
 from repro.cli import main
 from repro.configs import resolve_configs
 from repro.paper import load_paper
-from repro.pdftext import read_text_file
-from repro.scaffold import ScaffoldData, prepare_claims, toy_settings, write_scaffold
+from repro.literature.pdftext import read_text_file
+from repro.literature.scaffold import ScaffoldData, prepare_claims, toy_settings, write_scaffold
 from helpers.arxiv_server import ArxivServer, recorded_answers
 
 REPO = Path(__file__).resolve().parents[1]
@@ -112,8 +112,8 @@ def test_new_offline_on_the_real_paper(transformer_folder, paper_files, capsys):
 
 def test_extracted_values_reach_claims_and_base_config(transformer_folder):
     """Ground truth from the paper (fixtures README), when the extractor is installed."""
-    if importlib.util.find_spec("repro.extract.claims") is None:
-        pytest.skip("repro.extract.claims not installed yet")
+    if importlib.util.find_spec("repro.literature.extract.claims") is None:
+        pytest.skip("repro.literature.extract.claims not installed yet")
     folder = transformer_folder
     claims = yaml.safe_load((folder / "claims.yaml").read_text())["claims"]
     values = {(c["source"]["table"], c["source"]["row"], c.get("value")) for c in claims}
@@ -145,7 +145,7 @@ def test_scaffold_trains_with_lightning(transformer_folder):
     for _ in range(2):  # deterministic after seed_everything
         L.seed_everything(0, verbose=False)
         model, dm = model_cls(**cfg.model), data_cls(**cfg.data)
-        from repro.callbacks import EpochMeans  # train_loss is the runner's, as in `repro run`
+        from repro.runs.callbacks import EpochMeans  # train_loss is the runner's, as in `repro run`
         trainer = L.Trainer(callbacks=[EpochMeans()], max_epochs=2, logger=False, enable_checkpointing=False,
                             enable_progress_bar=False, enable_model_summary=False)
         trainer.fit(model, dm)
@@ -176,8 +176,8 @@ def test_repro_new_then_repro_run_as_a_user_types_it(paper_files, tmp_path):
 
 
 def test_new_imports_no_torch():
-    code = ("import sys, repro.commands.new, repro.newpaper, repro.fetch, repro.scaffold, repro.archive, "
-            "repro.pdftext, repro.links, repro.sandbox; assert 'torch' not in sys.modules and 'lightning' not in sys.modules")
+    code = ("import sys, repro.commands.new, repro.literature.newpaper, repro.literature.fetch, repro.literature.scaffold, repro.literature.archive, "
+            "repro.literature.pdftext, repro.literature.links, repro.literature.sandbox; assert 'torch' not in sys.modules and 'lightning' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
@@ -208,7 +208,7 @@ def test_existing_folder_is_kept_unless_force(transformer_folder, paper_files, t
 
 
 def test_failed_write_leaves_nothing_and_keeps_the_old_folder(tmp_path, monkeypatch):
-    import repro.scaffold as sc
+    import repro.literature.scaffold as sc
 
     data = ScaffoldData(folder="2101.00001", meta={"id": "2101.00001", "version": None, "title": "T",
                         "authors": [], "abstract": "", "published": None, "updated": None,

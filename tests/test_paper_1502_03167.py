@@ -32,7 +32,7 @@ def _fit(model, data, epochs: int = 2, **kw):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from repro.callbacks import EpochMeans  # train_loss is the runner's, as in `repro run`
+        from repro.runs.callbacks import EpochMeans  # train_loss is the runner's, as in `repro run`
         trainer = L.Trainer(callbacks=[EpochMeans()], max_epochs=epochs, accelerator="cpu", devices=1, logger=False,
                             enable_progress_bar=False, enable_model_summary=False,
                             enable_checkpointing=False, **kw)

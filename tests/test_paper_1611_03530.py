@@ -152,7 +152,7 @@ def test_model_trains_two_epochs_and_logs_the_metrics(model_mod, data_mod, arch:
     L.seed_everything(0, verbose=False)
     model = model_mod.RandomizationNet(**{**base.model, "arch": arch, "width": 64})
     data = data_mod.CorruptedDigits(**base.data)
-    from repro.callbacks import EpochMeans  # train_loss is the runner's, as in `repro run`
+    from repro.runs.callbacks import EpochMeans  # train_loss is the runner's, as in `repro run`
     trainer = L.Trainer(callbacks=[EpochMeans()], max_epochs=2, limit_train_batches=4, accelerator="cpu", devices=1,
                         logger=False, enable_checkpointing=False, enable_progress_bar=False,
                         enable_model_summary=False, num_sanity_val_steps=0)

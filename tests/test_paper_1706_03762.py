@@ -161,7 +161,7 @@ def test_model_trains_in_seconds():
     torch.set_num_threads(1)
     m = model.Seq2Seq(vocab_size=6, N=1, d_model=16, d_ff=32, h=2, d_k=8, d_v=8, warmup_steps=20)
     d = data.TranslationData(vocab_size=6, seq_len=5, shift=1, n_train=512, n_val=64, batch_size=32)
-    from repro.callbacks import EpochMeans  # train_loss is the runner's, as in `repro run`
+    from repro.runs.callbacks import EpochMeans  # train_loss is the runner's, as in `repro run`
     trainer = L.Trainer(callbacks=[EpochMeans()], max_epochs=2, logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0)
     trainer.fit(m, d)

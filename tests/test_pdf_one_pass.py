@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-import repro.pdftext as pdftext
-from repro.extract.tables import tables_from_pdf
-from repro.pdftext import pdf_pages, pdf_pages_and_tables
-from repro.sandbox import SandboxMemoryError
+import repro.literature.pdftext as pdftext
+from repro.literature.extract.tables import tables_from_pdf
+from repro.literature.pdftext import pdf_pages, pdf_pages_and_tables
+from repro.literature.sandbox import SandboxMemoryError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 
@@ -137,7 +137,7 @@ def test_fixture_text_unchanged_by_sharing_parsed_streams():
 def test_new_paper_is_a_library_call(tmp_path, capsys):
     # issue 20: the `repro new` flow without click: a record back, messages to the callbacks
     from repro.errors import PaperFolderError
-    from repro.newpaper import NewPaper, new_paper
+    from repro.literature.newpaper import NewPaper, new_paper
 
     pdf = _pdf_with_forms(tmp_path / "forms.pdf")
     said, warned = [], []

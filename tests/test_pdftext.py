@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from repro.errors import PdfError, UsageError
-from repro.links import classify, find_links
-from repro.pdftext import pdf_pages, read_text_file, write_text_file
-from repro.sandbox import SandboxError, SandboxMemoryError, SandboxTimeout, run_sandboxed
+from repro.literature.links import classify, find_links
+from repro.literature.pdftext import pdf_pages, read_text_file, write_text_file
+from repro.literature.sandbox import SandboxError, SandboxMemoryError, SandboxTimeout, run_sandboxed
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 

@@ -8,9 +8,9 @@ import sys
 import pytest
 
 from helpers.cli import run_repro
-from repro.report import ReportTemplateError, cell, demote_headings, render_report
+from repro.judging.report import ReportTemplateError, cell, demote_headings, render_report
 from repro.results import load_results
-from repro.verdicts import judge_paper
+from repro.judging.verdicts import judge_paper
 from helpers.results_data import make_paper, write_group, write_run
 
 CLAIMS = """\
@@ -131,12 +131,12 @@ def test_no_torch_and_lazy_scipy(tmp_path):
     paper, res = build(tmp_path)
     code = (
         "import sys\n"
-        "import repro.stats, repro.claims, repro.verdicts, repro.report, repro.commands.report\n"
+        "import repro.judging.stats, repro.claims, repro.judging.verdicts, repro.judging.report, repro.commands.report\n"
         "assert 'scipy' not in sys.modules, 'scipy imported at import time'\n"
         "from repro.paper import load_paper\n"
         "from repro.results import load_results\n"
         f"p = load_paper({str(paper.root)!r})\n"
-        f"repro.report.render_report(p, repro.verdicts.judge_paper(p, load_results({str(res)!r}, p.id)), {str(res)!r})\n"
+        f"repro.judging.report.render_report(p, repro.judging.verdicts.judge_paper(p, load_results({str(res)!r}, p.id)), {str(res)!r})\n"
         "bad = [m for m in ('torch', 'lightning') if m in sys.modules]\n"
         "assert not bad, bad\n"
     )

@@ -13,7 +13,7 @@ import pytest
 from helpers.cli import run_repro
 from helpers.processes import _kill_when
 from repro.paper import load_paper
-from repro.planner import CACHED, RESUME, TODO, plan
+from repro.runs.planner import CACHED, RESUME, TODO, plan
 from repro.results import load_results
 from helpers.tinypaper import make_tiny_paper
 

@@ -14,9 +14,9 @@ from helpers.site_checks import check_site
 from helpers.site_synth import HOSTILE, make_paper, make_results
 
 from repro.errors import ReproError
-from repro.site import plots as site_plots
-from repro.site.build import SiteError, build_site
-from repro.site.markdown import render_markdown, safe_url
+from repro.judging.site import plots as site_plots
+from repro.judging.site.build import SiteError, build_site
+from repro.judging.site.markdown import render_markdown, safe_url
 
 
 @pytest.fixture
@@ -215,7 +215,7 @@ def test_a_broken_paper_gets_an_error_page_not_a_crash(project: Path) -> None:
 
 
 def test_big_logs_are_cut_to_their_tail(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from repro.site import runlog
+    from repro.judging.site import runlog
 
     monkeypatch.setattr(runlog, "MAX_LOG_BYTES", 50)
     log = project / "results" / "2001.00002" / "method" / "seed-0" / "run.log"
@@ -269,7 +269,7 @@ def test_safe_url(url, ok) -> None:
 
 def test_no_heavy_imports_and_no_matplotlib_when_nothing_changed(project: Path) -> None:
     code = (
-        "import sys; from pathlib import Path; from repro.site.build import build_site\n"
+        "import sys; from pathlib import Path; from repro.judging.site.build import build_site\n"
         f"r = Path({str(project)!r})\n"
         "build_site(r / 'papers', r / 'results', r / 'site', jobs=1)\n"
         "print('matplotlib' in sys.modules, 'torch' in sys.modules, 'lightning' in sys.modules)\n"
@@ -366,7 +366,7 @@ def test_numbers_have_one_format() -> None:
     from types import SimpleNamespace
 
     from repro.numfmt import unit_of
-    from repro.site.views import describe_text
+    from repro.judging.site.views import describe_text
 
     d = SimpleNamespace(n=3, mean=0.9534, std=0.0123, ci_low=0.92, ci_high=1.02)
     assert describe_text(d, rng=(0.0, 1.0), unit=unit_of({"unit": "percent"})) == "95.3 ± 1.2% [92.0, 100.0]"
@@ -375,7 +375,7 @@ def test_numbers_have_one_format() -> None:
 
 
 def test_publish_with_nothing_changed_rewrites_nothing(project: Path, capsys) -> None:
-    from repro.sweep import _publish
+    from repro.runs.sweep import _publish
     from repro.paper import load_paper
 
     paper = load_paper(project / "papers" / "2001.00002")
@@ -412,7 +412,7 @@ def _verdict(claim=None, **kw):
 
 
 def test_evidence_is_the_test_that_decided_the_verdict() -> None:
-    from repro.site.views import evidence, forest_row
+    from repro.judging.site.views import evidence, forest_row
 
     # A contradicted ordering shows the reversed pair and the p-value against the claim, not the
     # pair that held nor "p = 1.00" (the one-sided p in the claimed direction).

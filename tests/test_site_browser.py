@@ -41,10 +41,10 @@ def chromium():
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     from repro.paper import load_paper
-    from repro.report import render_report
+    from repro.judging.report import render_report
     from repro.results import load_results
-    from repro.site.build import build_site
-    from repro.verdicts import judge_paper
+    from repro.judging.site.build import build_site
+    from repro.judging.verdicts import judge_paper
 
     root = tmp_path_factory.mktemp("browser")
     make_paper(root, "2003.00001", title="Dropout on synthetic blobs: a reproduction")
@@ -64,7 +64,7 @@ def site(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def shipped(tmp_path_factory) -> Path:
     """The site of the papers shipped in this repository, from their committed results."""
-    from repro.site.build import build_site
+    from repro.judging.site.build import build_site
 
     out = tmp_path_factory.mktemp("shipped") / "site"
     build_site(REPO / "papers", REPO / "results", out)

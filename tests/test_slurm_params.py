@@ -10,8 +10,8 @@ import pytest
 pytest.importorskip("submitit")
 from submitit.slurm.slurm import _make_sbatch_string  # noqa: E402
 
-from repro.executors.slurm import SlurmExecutor, SlurmOptions  # noqa: E402
-from repro.planner import RunSpec  # noqa: E402
+from repro.runs.executors.slurm import SlurmExecutor, SlurmOptions  # noqa: E402
+from repro.runs.planner import RunSpec  # noqa: E402
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""repro.stats against hand-computed values.
+"""repro.judging.stats against hand-computed values.
 
 Student-t CDFs for 2 and 4 degrees of freedom have closed forms, so the expected p-values
 below are computed independently of scipy:
@@ -16,7 +16,7 @@ from helpers.stats_ref import F2, F4, T975_2, T975_4
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from repro.stats import describe, holm, welch
+from repro.judging.stats import describe, holm, welch
 
 
 # -- describe --------------------------------------------------------------------------------
@@ -158,7 +158,7 @@ def test_describe_interval_brackets_mean(values):
 
 # -- power and sequential looks (issue 13) ------------------------------------------------------
 def test_mde_and_seeds_for_effect():
-    from repro.stats import mde, seeds_for_effect
+    from repro.judging.stats import mde, seeds_for_effect
 
     # (t(0.95, 4) + t(0.8, 4)) * 1 * sqrt(2/3) = (2.131847 + 0.940965) * 0.816497
     assert mde(1.0, 3, 0.05) == pytest.approx(2.508938, abs=1e-5)
@@ -171,7 +171,7 @@ def test_mde_and_seeds_for_effect():
 
 
 def test_obrien_fleming_spending():
-    from repro.stats import look_levels, obf_spent
+    from repro.judging.stats import look_levels, obf_spent
 
     assert obf_spent(1.0, 0.05) == pytest.approx(0.05)
     # 2 - 2 Phi(1.959964 / sqrt(0.5)) = 2 - 2 Phi(2.771808) = 0.0055746

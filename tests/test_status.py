@@ -1,4 +1,4 @@
-"""`repro status` as a library: repro.api.run_status, repro.status and lock.held."""
+"""`repro status` as a library: repro.api.run_status, repro.runs.status and lock.held."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import socket
 from helpers.tinypaper import make_tiny_paper
 
 import repro
-from repro.lock import held, paper_lock
-from repro.status import RunState, summary_line
+from repro.runs.lock import held, paper_lock
+from repro.runs.status import RunState, summary_line
 
 
 def test_held_only_while_a_live_run_holds_the_lock(tmp_path):

@@ -97,7 +97,7 @@ def epoch_rows(run_dir: Path, metric: str) -> list[tuple[int, float]]:
 
 # -- fast ------------------------------------------------------------------------------------------
 def test_import_repro_loads_neither_torch_nor_any_tracker():
-    code = ("import sys, repro, repro.api, repro.tracking, repro.sweep, repro.commands.track, repro.commands.run; "
+    code = ("import sys, repro, repro.api, repro.runs.tracking, repro.runs.sweep, repro.commands.track, repro.commands.run; "
             "repro.run_paper, repro.judge, repro.load_results; "
             "bad = [m for m in ('torch', 'lightning', 'mlflow', 'wandb', 'tensorboard') if m in sys.modules]; "
             "assert not bad, bad")
@@ -108,7 +108,7 @@ def test_import_repro_loads_neither_torch_nor_any_tracker():
 def test_trackers_come_from_flags_or_paper_yaml(tmp_path):
     from repro.errors import UsageError
     from repro.paper import load_paper
-    from repro.tracking import resolve_trackers
+    from repro.runs.tracking import resolve_trackers
 
     folder = tiny(tmp_path)
     p = load_paper(folder)
@@ -137,7 +137,7 @@ def test_trackers_come_from_flags_or_paper_yaml(tmp_path):
 
 
 def test_a_tracker_error_never_reaches_the_trainer(tmp_path):
-    from repro.tracking import RunInfo, Tracker, guarded
+    from repro.runs.tracking import RunInfo, Tracker, guarded
 
     class Broken:
         def log_metrics(self, metrics, step=None):
@@ -178,13 +178,13 @@ def test_mlflow_server_gets_runs_params_metrics_tags_verdicts_and_resumes(tmp_pa
             assert run.data.params["model.hidden"] == ("16" if config == "method" else "4")
             assert run.data.params["trainer.max_epochs"] == "2"
             tags = run.data.tags
-            assert tags["repro.paper"] == PID and tags["repro.status"] == "finished"
+            assert tags["repro.paper"] == PID and tags["repro.runs.status"] == "finished"
             assert tags["repro.cache_key"] == summary["cache_key"]
             history = [(m.step, m.value) for m in client.get_metric_history(run.info.run_id, "val_acc")]
             assert same_points(history, epoch_rows(run_dir, "val_acc")), (history, epoch_rows(run_dir, "val_acc"))
             state = json.loads((run_dir / "tracking.json").read_text())["mlflow"]
             assert state["run_id"] == run.info.run_id and state["state"] == "sent"
-        assert runs["explode/0"].info.status == "FAILED" and runs["explode/0"].data.tags["repro.status"] == "diverged"
+        assert runs["explode/0"].info.status == "FAILED" and runs["explode/0"].data.tags["repro.runs.status"] == "diverged"
 
         verdicts = runs["/"]
         assert verdicts.data.tags["repro.kind"] == "verdicts"
@@ -195,7 +195,7 @@ def test_mlflow_server_gets_runs_params_metrics_tags_verdicts_and_resumes(tmp_pa
         assert row["reproduced"] == pytest.approx(sum(v for _, v in [epoch_rows(results / "method" / f"seed-{s}", "val_acc")[-1] for s in (0, 1)]) / 2)
 
         # An interrupted run that resumes continues its tracker run (tracking.json: running).
-        from repro.tracking import LiveTracking, RunInfo, Tracker
+        from repro.runs.tracking import LiveTracking, RunInfo, Tracker
 
         run_dir = results / "method" / "seed-0"
         state = json.loads((run_dir / "tracking.json").read_text())
@@ -271,7 +271,7 @@ def test_wandb_offline_and_tensorboard_files_read_back(tmp_path):
     method = runs[f"{PID}/method/seed-0"]
     assert method["config"]["model.hidden"] == 16 and method["config"]["repro"]["repro.cache_key"]
     assert "status:finished" in method["tags"] and method["exit_code"] == 0
-    assert method["summary"]["repro.status"] == "finished"
+    assert method["summary"]["repro.runs.status"] == "finished"
     logged = [(h["trainer/global_step"], h["val_acc"]) for h in method["history"] if "val_acc" in h]
     assert same_points(logged, epoch_rows(results / "method" / "seed-0", "val_acc")), (logged, epoch_rows(results / "method" / "seed-0", "val_acc"))
     state = json.loads((results / "method" / "seed-0" / "tracking.json").read_text())["wandb"]
@@ -377,7 +377,7 @@ def test_replay_closes_the_tracker_run_of_a_run_whose_worker_died(tmp_path):
     from mlflow.tracking import MlflowClient
 
     from repro.results import load_run
-    from repro.tracking import LiveTracking, RunInfo, Tracker, send_run
+    from repro.runs.tracking import LiveTracking, RunInfo, Tracker, send_run
 
     run_dir = tmp_path / "results" / PID / "method" / "seed-0"
     run_dir.mkdir(parents=True)
@@ -391,6 +391,6 @@ def test_replay_closes_the_tracker_run_of_a_run_whose_worker_died(tmp_path):
     assert send_run(t, load_run(tmp_path / "results", PID, "method", 0)) == run_id
     client = MlflowClient(t.uri)
     (run,) = client.search_runs([client.get_experiment_by_name(PID).experiment_id])
-    assert run.info.run_id == run_id and run.info.status == "FAILED" and run.data.tags["repro.status"] == "timeout"
+    assert run.info.run_id == run_id and run.info.status == "FAILED" and run.data.tags["repro.runs.status"] == "timeout"
     assert [(m.step, m.value) for m in client.get_metric_history(run_id, "val_acc")] == [(3, 0.5)]
     assert json.loads((run_dir / "tracking.json").read_text())["mlflow"]["state"] == "sent"

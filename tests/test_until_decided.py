@@ -10,7 +10,7 @@ import json
 import pytest
 
 from helpers.cli import run_repro
-from repro.stats import look_levels
+from repro.judging.stats import look_levels
 from helpers.tinypaper import make_tiny_paper
 
 pytestmark = pytest.mark.slow

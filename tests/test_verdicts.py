@@ -17,7 +17,7 @@ import yaml
 
 from repro.paper import Paper
 from repro.results import load_results
-from repro.verdicts import VERDICTS, judge_paper
+from repro.judging.verdicts import VERDICTS, judge_paper
 from helpers.stats_ref import F4
 from helpers.results_data import make_paper, write_group, write_run
 

@@ -35,7 +35,7 @@ def check(paper: Path, config_set: str | None, results: str | None, architecture
     - directional comparisons whose seeds cannot detect the claimed (else observed) effect at
       80% power, or before any run the smallest effect in standard deviations.
     - with configs-paper/ (the paper's own sizes): each config built on the meta device, its
-      parameters counted, and the paper's "params" numbers judged (repro/archcheck.py).
+      parameters counted, and the paper's "params" numbers judged (repro/literature/archcheck.py).
     No training and no torch import here. Exit status 0 whatever is found.
 
     \b
@@ -43,7 +43,7 @@ def check(paper: Path, config_set: str | None, results: str | None, architecture
       repro check papers/1611.03530
       repro check papers/1207.0580 --config-set gpu
     """
-    from ..flags import audit
+    from ..judging.flags import audit
     from ..paper import load_paper
     from ..results import load_results
 
@@ -70,7 +70,7 @@ def _architecture(root: Path) -> str:
     import subprocess
     import sys
 
-    r = subprocess.run([sys.executable, "-m", "repro.archcheck", str(root)], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "repro.literature.archcheck", str(root)], capture_output=True, text=True)
     if r.returncode != 0:
         tail = (r.stderr or r.stdout).strip().splitlines()[-1:] or ["no output"]
         return f"Architecture check of {root}/configs-paper/ failed: {tail[0]}"

@@ -11,7 +11,7 @@ import click
 from ..errors import UsageError
 
 if TYPE_CHECKING:
-    from ..newpaper import NewPaper
+    from ..literature.newpaper import NewPaper
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}")
 
@@ -55,7 +55,7 @@ def new(paper_id: str | None, pdf_file: Path | None, source_file: Path | None, o
       repro new 1706.03762 --pdf paper.pdf --source paper.tar.gz --offline
       repro new --name my-paper --pdf my-paper.pdf
     """
-    from ..arxiv_ids import parse_arxiv_id
+    from ..literature.arxiv_ids import parse_arxiv_id
 
     aid = None
     if paper_id:
@@ -76,7 +76,7 @@ def new(paper_id: str | None, pdf_file: Path | None, source_file: Path | None, o
         if p is not None and not p.exists():
             raise UsageError(f"{opt} {p}: no such file", where=str(p))
 
-    from ..newpaper import new_paper
+    from ..literature.newpaper import new_paper
 
     result = new_paper(aid, folder, pdf_file, source_file, offline=offline, papers_dir=papers_dir, force=force,
                        family=family, log=_say, warn=_warn)

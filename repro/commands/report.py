@@ -30,7 +30,7 @@ def report(paper: Path, config_set: str | None, results: str | None) -> int:
     """
     from ..api import judge
     from ..paper import load_paper
-    from ..report import claimed_text, evidence_text, render_report, reproduced_text, verdict_text
+    from ..judging.report import claimed_text, evidence_text, render_report, reproduced_text, verdict_text
     from ..results import usable_results_dir
 
     p = load_paper(paper, config_set)

@@ -63,7 +63,7 @@ def run(paper: Path, only, config_set, seeds, workers, devices, runs_per_device,
       repro run papers/1611.03530 --track mlflow=http://127.0.0.1:5000 --track tensorboard
       repro run papers/1611.03530 --executor slurm --partition gpu --gpus-per-run 1 --time 30 --no-wait
     """
-    from ..sweep import run_paper
+    from ..runs.sweep import run_paper
 
     return run_paper(paper, only, config_set, seeds, workers, devices, runs_per_device, timeout_s, dry_run, wait_lock,
                      no_site, executor, partition, time_min, gpus_per_run, cpus_per_run, account, sbatch_flags,

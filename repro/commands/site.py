@@ -32,7 +32,7 @@ def site(papers: str, results: str, out: str, only: tuple[str, ...], jobs: int |
       repro site
       repro site --out /tmp/site --only 1611.03530
     """
-    from ..site.build import build_site
+    from ..judging.site.build import build_site
 
     papers_dir = Path(papers)
     if not papers_dir.is_dir():

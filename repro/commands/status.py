@@ -1,6 +1,6 @@
 """`repro status papers/<id>`: queued, running, finished and failed runs, from either executor.
 
-The command parses and prints; the states come from repro/status.py (repro.api.run_status). Never imports torch.
+The command parses and prints; the states come from repro/runs/status.py (repro.api.run_status). Never imports torch.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def status(paper: Path, only, config_set, results) -> int:
       repro status papers/1207.0580 --config-set gpu
     """
     from ..api import run_status
-    from ..status import summary_line
+    from ..runs.status import summary_line
 
     rows = run_status(paper, config_set=config_set, results=results, only=split_names(only))
     width = max((len(r.run) for r in rows), default=3)

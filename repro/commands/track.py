@@ -34,10 +34,10 @@ def track(paper: Path, config_set: str | None, results: str | None, track, no_tr
       repro track papers/1611.03530            # the trackers of paper.yaml's tracking:
     """
     from ..errors import TrackerError, UsageError
-    from ..lock import paper_lock
+    from ..runs.lock import paper_lock
     from ..paper import load_paper
     from ..results import iter_runs, paper_results_dir
-    from ..tracking import needs_sending, resolve_trackers, send_run
+    from ..runs.tracking import needs_sending, resolve_trackers, send_run
 
     p = load_paper(paper, config_set)
     results_root = results_root_for(p.root, results)
@@ -63,7 +63,7 @@ def track(paper: Path, config_set: str | None, results: str | None, track, no_tr
                        + (f"; {len(runs) - len(todo)} already there" if len(runs) > len(todo) else ""))
         if runs:
             from ..api import judge
-            from ..sweep import send_verdicts_to
+            from ..runs.sweep import send_verdicts_to
 
             judgement = judge(paper, config_set=config_set, results=results_root).judgement
             failed += [f"{k}: the verdicts" for k in send_verdicts_to(p, results_root, trackers, judgement)]

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from repro.fetch import Fetcher
+from repro.literature.fetch import Fetcher
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
 
