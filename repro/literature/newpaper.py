@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -142,6 +144,18 @@ def _family(meta: Any, tex: str | None, pages: list[str] | None, tables: list, h
     return choice, plan_family(choice, hparams, pages, tex)
 
 
+@contextmanager
+def _best_effort(step: str, what: str, warn: Callable[[str], None]) -> Iterator[None]:
+    """An extraction step that fails (or whose module cannot load) is a warning, not an error:
+    the folder is still written, with that part left for the user."""
+    try:
+        yield
+    except ImportError as e:
+        warn(f"{step} is not available ({e})")
+    except Exception as e:  # noqa: BLE001
+        warn(f"reading {what} failed ({type(e).__name__}: {e})")
+
+
 def _extract(pdf_path: Path | None, pages: list[str] | None, tex: str | None,
              pdf_tables: tuple[list | None, str | None] | None = None,
              warn: Callable[[str], None] = lambda msg: None) -> tuple[list, list, dict, list]:
@@ -181,15 +195,11 @@ def _extract(pdf_path: Path | None, pages: list[str] | None, tex: str | None,
     claims: list = []
     ablations: dict = {}
     if tables:
-        try:
+        with _best_effort("claim extraction", "claims", warn):
             from .extract import claims as xc
 
             claims = list(xc.claims_from_tables(tables))
             ablations = dict(xc.ablation_configs(tables))
-        except ImportError as e:
-            warn(f"claim extraction is not available ({e})")
-        except Exception as e:  # noqa: BLE001
-            warn(f"reading claims failed ({type(e).__name__}: {e})")
     hparams: list = []
     text_pages = pages
     if not pages and tex:
@@ -197,7 +207,7 @@ def _extract(pdf_path: Path | None, pages: list[str] | None, tex: str | None,
 
         text_pages = [latex_plain_text(tex)]
     if text_pages:
-        try:
+        with _best_effort("hyperparameter extraction", "hyperparameters", warn):
             from .extract import hparams as xh
 
             hparams = list(xh.find_hparams(text_pages))
@@ -205,10 +215,6 @@ def _extract(pdf_path: Path | None, pages: list[str] | None, tex: str | None,
             hparams += [h for h in xh.from_tables(tables) if (h.key, str(h.value)) not in seen]
             if not pages:  # LaTeX has no pages
                 hparams = [dataclasses.replace(h, page=None) for h in hparams]
-        except ImportError as e:
-            warn(f"hyperparameter extraction is not available ({e})")
-        except Exception as e:  # noqa: BLE001
-            warn(f"reading hyperparameters failed ({type(e).__name__}: {e})")
     return tables, claims, ablations, hparams
 
 

@@ -252,12 +252,7 @@ def latex_to_text(s: str) -> tuple[str, bool]:
                 t, _ = latex_to_text(args[0])
                 out.append(t)
                 bold = True
-            elif name in ("multicolumn",):
-                args, i = _args(s, i, 3)
-                t, b = latex_to_text(args[2])
-                out.append(t)
-                bold = bold or b
-            elif name in ("multirow",):
+            elif name in ("multicolumn", "multirow"):  # the cell's text is the third argument
                 args, i = _args(s, i, 3)
                 t, b = latex_to_text(args[2])
                 out.append(t)
