@@ -69,6 +69,11 @@ class ScaffoldResult:
     ablations: list[str]
 
 
+# The folder's files, each rendered from templates/scaffold/<name>.j2 (ablation configs apart).
+_FILES = ("paper.yaml", "claims.yaml", "configs/base.yaml", "configs/baseline.yaml", "configs/method.yaml",
+          "model.py", "data.py", "REVIEW.md", "report.md.j2")
+
+
 # -- Jinja filters -------------------------------------------------------------------------
 
 def _yaml_inline(value: Any) -> str:
@@ -242,17 +247,8 @@ def render_files(data: ScaffoldData) -> tuple[dict[str, str], list[dict[str, Any
         "n_hparams": len(data.hparams),
         "today": _dt.date.today().isoformat(),
     }
-    files = {
-        "paper.yaml": env.get_template("scaffold/paper.yaml.j2").render(ctx),
-        "claims.yaml": env.get_template("scaffold/claims.yaml.j2").render(ctx),
-        "configs/base.yaml": env.get_template("scaffold/configs/base.yaml.j2").render(ctx),
-        "configs/baseline.yaml": env.get_template("scaffold/configs/baseline.yaml.j2").render(ctx),
-        "configs/method.yaml": env.get_template("scaffold/configs/method.yaml.j2").render(ctx),
-        "model.py": env.get_template("scaffold/model.py.j2").render(ctx),
-        "data.py": env.get_template("scaffold/data.py.j2").render(ctx),
-        "REVIEW.md": env.get_template("scaffold/REVIEW.md.j2").render(ctx),
-        "report.md.j2": env.get_template("scaffold/report.md.j2.j2").render(ctx),
-    }
+    # each file from templates/scaffold/<file>.j2
+    files = {name: env.get_template(f"scaffold/{name}.j2").render(ctx) for name in _FILES}
     abl_t = env.get_template("scaffold/configs/ablation.yaml.j2")
     for name, spec in ablations.items():
         settings = spec.get("paper_settings") or {}

@@ -3,6 +3,10 @@
 Each cell is made plain text by latex_text.py; the grid's header rows, label columns and
 spreads follow the rules of the PDF path. `place_on_pages` gives each table its page from
 the PDF's text when both were given.
+
+A little over 400 lines, kept whole: one grammar (tabular rows and cells, their spans and
+rules, header and label detection) whose parts only make sense together; the LaTeX-to-text
+part is already apart (latex_text.py).
 """
 
 from __future__ import annotations
