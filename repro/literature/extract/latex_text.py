@@ -223,6 +223,9 @@ def render_citations(s: str, bib: dict[str, tuple[str, str, int]]) -> str:
     return _CITE_CMD.sub(one, s)
 
 
+# commands whose text is one of their arguments: name -> (how many arguments, which is the text)
+_TEXT_ARG = {"multicolumn": (3, 2), "multirow": (3, 2), "textcolor": (2, 1)}
+
 def latex_to_text(s: str) -> tuple[str, bool]:
     """Plain text of a LaTeX fragment and whether it is set in bold."""
     bold = False
@@ -252,9 +255,10 @@ def latex_to_text(s: str) -> tuple[str, bool]:
                 t, _ = latex_to_text(args[0])
                 out.append(t)
                 bold = True
-            elif name in ("multicolumn", "multirow"):  # the cell's text is the third argument
-                args, i = _args(s, i, 3)
-                t, b = latex_to_text(args[2])
+            elif name in _TEXT_ARG:  # one argument is the text, the others layout or colour
+                n_args, k = _TEXT_ARG[name]
+                args, i = _args(s, i, n_args)
+                t, b = latex_to_text(args[k])
                 out.append(t)
                 bold = bold or b
             elif name in ("textsuperscript", "textsubscript"):  # as `^{..}` / `_{..}` in math
@@ -263,11 +267,6 @@ def latex_to_text(s: str) -> tuple[str, bool]:
                 out.append(("^" if name == "textsuperscript" else "_") + t.strip())
             elif name == "rule":
                 _, i = _args(s, i, 2)
-            elif name == "textcolor":
-                args, i = _args(s, i, 2)
-                t, b = latex_to_text(args[1])
-                out.append(t)
-                bold = bold or b
             elif name in _DROP_ARG:
                 j = _skip_ws(s, i)
                 while j < len(s) and s[j] in "[{":

@@ -21,22 +21,27 @@ _BOLD_FONT = re.compile(r"(bold|medi|semibold|demi|heavy|black|cmbx|cmmib|cmbsy|
 
 
 @dataclass
-class Run:
+class _Span:
+    """Text placed on the page: its left and right x, baseline y and font size."""
+
     x0: float
     x1: float
     y: float
     size: float
     text: str
+
+
+@dataclass
+class Run(_Span):
+    """One shown string (a piece of a text operator's output) in one font."""
+
     bold: bool
 
 
 @dataclass
-class Word:
-    x0: float
-    x1: float
-    y: float
-    size: float
-    text: str
+class Word(_Span):
+    """Runs joined where no gap separates them; bold if most of its characters are."""
+
     bold_chars: int = 0
     chars: int = 0
 
