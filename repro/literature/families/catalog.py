@@ -1,4 +1,5 @@
-"""The reference architecture families (templates/scaffold/models/), the cues that name each,
+"""The reference architecture families (templates/scaffold/models/, their data in
+templates/scaffold/data/), the cues that name each,
 and choosing the one a paper describes; its named dataset. See repro/literature/families/__init__.py."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 from ...templating import templates_dir
 
 MODELS_DIR = templates_dir() / "scaffold" / "models"
+DATA_DIR = templates_dir() / "scaffold" / "data"   # one data.py per kind of input, shared by families
 
 # -- the families ---------------------------------------------------------------------------
 
@@ -20,8 +22,9 @@ _LM_METRICS = (("val_ppl", "min"), ("val_loss", "min"), ("val_acc", "max"), ("tr
 
 @dataclass(frozen=True)
 class Family:
-    name: str                               # folder under templates/scaffold/models/
+    name: str                               # folder under templates/scaffold/models/ (its model.py)
     title: str
+    data: str                               # templates/scaffold/data/<data>.py: the family's data.py
     cues: tuple[tuple[str, float], ...]     # (regex, weight) over the paper's sentences
     metrics: tuple[tuple[str, str], ...]
     proxy: dict[str, dict[str, Any]]        # the CPU proxy's fixed settings (model/data/trainer)
@@ -34,13 +37,17 @@ class Family:
     def folder(self) -> Path:
         return MODELS_DIR / self.name
 
+    @property
+    def data_file(self) -> Path:
+        return DATA_DIR / f"{self.data}.py"
+
 
 _ATTN = (r"multi-?head(?:ed)? (?:self-)?attention", 2.0)
 _XFMR = (r"\btransformers?\b", 1.0)
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family(
-        "transformer", "encoder-decoder Transformer (sequence transduction)",
+        "transformer", "encoder-decoder Transformer (sequence transduction)", "sequence_pairs",
         (_ATTN, _XFMR, (r"encoder-decoder|encoder and (?:the )?decoder|encoder stack|decoder stack", 2.0),
          (r"sequence[- ]to[- ]sequence|seq2seq|sequence transduction", 2.0), (r"machine translation|translation task", 2.0),
          (r"\bBLEU\b", 1.5), (r"\bWMT\b", 1.5), (r"\bT5\b|\bBART\b|\bmBART\b", 2.0), (r"summari[sz]ation", 1.0)),
@@ -50,7 +57,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
          "trainer": {"max_steps": 160, "log_every_n_steps": 10}},
         width_keys=("d_model", "d_ff", "d_k", "d_v"), depth_key="n_layers", width_target=32, depth_target=3),
     Family(
-        "decoder_lm", "decoder-only Transformer language model",
+        "decoder_lm", "decoder-only Transformer language model", "token_streams",
         (_ATTN, _XFMR, (r"language model(?:l?ing)?\b", 1.5), (r"decoder-only|causal (?:self-)?attention|autoregressive", 2.0),
          (r"\bGPT(?:-\d)?\b|\bLLaMA\b", 2.0), (r"next[- ](?:token|word) prediction", 2.0), (r"perplexity", 1.0),
          (r"\bWikiText", 1.5)),
@@ -60,7 +67,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
          "trainer": {"max_steps": 200, "log_every_n_steps": 10}},
         width_keys=("d_model", "d_ff"), depth_key="n_layers", width_target=32, depth_target=2),
     Family(
-        "encoder_classifier", "Transformer encoder classifier (BERT-style)",
+        "encoder_classifier", "Transformer encoder classifier (BERT-style)", "labelled_sequences",
         (_ATTN, _XFMR, (r"\bBERT\b|RoBERTa\b|\bSciBERT\b|\bBioBERT\b|\bXLNet\b|\bELECTRA\b|LayoutX?LM\b", 2.0),
          (r"pre-?trained (?:language )?models?", 1.0),
          (r"fine-?tun(?:e|ed|ing)", 1.0), (r"\bGLUE\b|\bSST-2\b|\bMNLI\b|\bSQuAD\b", 1.5), (r"\[CLS\]", 2.0),
@@ -72,7 +79,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
          "trainer": {"max_steps": 200, "log_every_n_steps": 10}},
         width_keys=("d_model", "d_ff"), depth_key="n_layers", width_target=32, depth_target=2),
     Family(
-        "resnet", "ResNet / CNN image classifier",
+        "resnet", "ResNet / CNN image classifier", "images",
         ((r"residual (?:block|unit|connection|learning|network)s?", 2.0), (r"\bResNets?(?:-\d+)?\b|\bWide ResNet|\bResNeXt", 2.5),
          (r"convolutional (?:neural )?(?:network|layer)s?|\bCNNs?\b|\bconvnets?\b", 1.5),
          (r"\bImageNet\b|\bILSVRC", 1.5), (r"\bCIFAR-?10{1,2}\b", 2.0), (r"image classification", 2.0),
@@ -84,7 +91,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
          "trainer": {"max_steps": 64, "log_every_n_steps": 8}},
         width_keys=("width",), width_target=8),
     Family(
-        "mlp", "multi-layer perceptron",
+        "mlp", "multi-layer perceptron", "images",
         ((r"multi-?layer perceptrons?|\bMLPs?\b", 2.0), (r"fully[- ]connected (?:layer|network|net)s?", 1.5),
          (r"hidden units?|hidden layers?", 1.0), (r"\bMNIST\b", 1.5), (r"feed-?forward (?:neural )?networks?", 1.0)),
         _CLS_METRICS,
@@ -94,7 +101,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
          "trainer": {"max_steps": 150, "log_every_n_steps": 10}},
         width_keys=("hidden_dim",), depth_key="n_layers", width_target=64, depth_target=2),
     Family(
-        "rnn", "LSTM / GRU sequence model",
+        "rnn", "LSTM / GRU sequence model", "token_streams",
         ((r"\bLSTMs?\b|long short-term memory|\bBiLSTM", 2.5), (r"\bGRUs?\b|gated recurrent", 2.5),
          (r"recurrent neural networks?|\bRNNs?\b", 2.0), (r"Penn Treebank|\bPTB\b", 1.5), (r"hidden state", 1.0)),
         _LM_METRICS,

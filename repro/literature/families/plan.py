@@ -105,7 +105,7 @@ class FamilyPlan:
         fam = self.family
         out: dict[str, str | None] = {
             "model.py": (fam.folder / "model.py").read_text(encoding="utf-8"),
-            "data.py": (fam.folder / "data.py").read_text(encoding="utf-8"),
+            "data.py": fam.data_file.read_text(encoding="utf-8"),
             "configs/method.yaml": None,
             "configs-paper/base.yaml": self._paper_base(),
             "configs-paper/baseline.yaml": _yaml_doc([], {"description": "the paper's base model"}),

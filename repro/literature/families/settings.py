@@ -46,9 +46,9 @@ def accepted_keys(family: str) -> dict[str, tuple[str, ...]]:
     """Keyword arguments of the family's model and data classes, read with ast (no torch)."""
     from ...signatures import find_lightning_class
 
-    folder = FAMILIES[family].folder
-    return {"model": find_lightning_class(folder / "model.py", "LightningModule")[1].params,
-            "data": find_lightning_class(folder / "data.py", "LightningDataModule")[1].params}
+    fam = FAMILIES[family]
+    return {"model": find_lightning_class(fam.folder / "model.py", "LightningModule")[1].params,
+            "data": find_lightning_class(fam.data_file, "LightningDataModule")[1].params}
 
 
 def page_source(h: Any) -> str:
