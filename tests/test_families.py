@@ -12,6 +12,7 @@ import yaml
 
 from repro.literature.archcheck import ArchClaim, ArchCount, column_unit, judge, param_claims
 from repro.literature.families import FAMILIES, MODELS_DIR, choose_family, map_ablation
+from helpers.trainer import quiet_trainer
 
 REPO = Path(__file__).resolve().parents[1]
 PAPER = REPO.parent / "shared" / "fixtures" / "papers" / "1706.03762"
@@ -119,9 +120,7 @@ def test_reference_model_trains_one_step(family):
     L.seed_everything(0, verbose=False)
     model = _load(family, "model").PaperModel(**mk)
     before = [p.detach().clone() for p in model.parameters()]
-    from repro.runs.callbacks import EpochMeans  # train_loss is the runner's, as in `repro run`
-    trainer = L.Trainer(callbacks=[EpochMeans()], max_epochs=1, limit_train_batches=1, limit_val_batches=1, logger=False, enable_checkpointing=False,
-                        enable_progress_bar=False, enable_model_summary=False, accelerator="cpu")
+    trainer = quiet_trainer(max_epochs=1, limit_train_batches=1, limit_val_batches=1)
     trainer.fit(model, _load(family, "data").PaperData(**dk))
     assert trainer.global_step == 1
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))

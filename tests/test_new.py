@@ -20,6 +20,7 @@ from repro.paper import load_paper
 from repro.literature.pdftext import read_text_file
 from repro.literature.scaffold import ScaffoldData, prepare_claims, toy_settings, write_scaffold
 from helpers.arxiv_server import ArxivServer, recorded_answers
+from helpers.trainer import quiet_trainer
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO.parent / "shared" / "fixtures"
@@ -145,9 +146,7 @@ def test_scaffold_trains_with_lightning(transformer_folder):
     for _ in range(2):  # deterministic after seed_everything
         L.seed_everything(0, verbose=False)
         model, dm = model_cls(**cfg.model), data_cls(**cfg.data)
-        from repro.runs.callbacks import EpochMeans  # train_loss is the runner's, as in `repro run`
-        trainer = L.Trainer(callbacks=[EpochMeans()], max_epochs=2, logger=False, enable_checkpointing=False,
-                            enable_progress_bar=False, enable_model_summary=False)
+        trainer = quiet_trainer(max_epochs=2)
         trainer.fit(model, dm)
         results.append({k: float(v) for k, v in trainer.callback_metrics.items()})
     metrics = set(yaml.safe_load((folder / "paper.yaml").read_text())["reproduction"]["metrics"])

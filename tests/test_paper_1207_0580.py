@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+from helpers.trainer import quiet_trainer
 
 PAPER = Path(__file__).resolve().parents[1] / "papers" / "1207.0580"
 
@@ -27,14 +28,9 @@ def mods():
 
 
 def _fit(model, data, epochs: int = 2):
-    import lightning as L
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from repro.runs.callbacks import EpochMeans  # train_loss is the runner's, as in `repro run`
-        trainer = L.Trainer(callbacks=[EpochMeans()], max_epochs=epochs, accelerator="cpu", devices=1, logger=False,
-                            enable_progress_bar=False, enable_model_summary=False,
-                            enable_checkpointing=False)
+        trainer = quiet_trainer(max_epochs=epochs)
         trainer.fit(model, datamodule=data)
     return trainer
 

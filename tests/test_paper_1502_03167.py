@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+from helpers.trainer import quiet_trainer
 
 PAPER = Path(__file__).resolve().parents[1] / "papers" / "1502.03167"
 CONFIGS = {"baseline", "method", "bn-lr-x5", "bn-lr-x30", "nobn-lr-x5", "deep-sigmoid", "deep-sigmoid-bn", "deep-sigmoid-glorot"}
@@ -28,14 +29,9 @@ def mods():
 
 
 def _fit(model, data, epochs: int = 2, **kw):
-    import lightning as L
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from repro.runs.callbacks import EpochMeans  # train_loss is the runner's, as in `repro run`
-        trainer = L.Trainer(callbacks=[EpochMeans()], max_epochs=epochs, accelerator="cpu", devices=1, logger=False,
-                            enable_progress_bar=False, enable_model_summary=False,
-                            enable_checkpointing=False, **kw)
+        trainer = quiet_trainer(max_epochs=epochs, **kw)
         trainer.fit(model, datamodule=data)
     return trainer
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.trainer import quiet_trainer
 
 REPO = Path(__file__).resolve().parents[1]
 PAPER = REPO / "papers" / "1611.03530"
@@ -152,10 +153,7 @@ def test_model_trains_two_epochs_and_logs_the_metrics(model_mod, data_mod, arch:
     L.seed_everything(0, verbose=False)
     model = model_mod.RandomizationNet(**{**base.model, "arch": arch, "width": 64})
     data = data_mod.CorruptedDigits(**base.data)
-    from repro.runs.callbacks import EpochMeans  # train_loss is the runner's, as in `repro run`
-    trainer = L.Trainer(callbacks=[EpochMeans()], max_epochs=2, limit_train_batches=4, accelerator="cpu", devices=1,
-                        logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                        enable_model_summary=False, num_sanity_val_steps=0)
+    trainer = quiet_trainer(max_epochs=2, limit_train_batches=4, num_sanity_val_steps=0)
     trainer.fit(model, datamodule=data)
     m = {k: float(v) for k, v in trainer.callback_metrics.items()}
     for name in ("train_acc", "test_acc", "train_loss", "test_loss"):

@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 
 import pytest
+from helpers.trainer import quiet_trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = ROOT / "papers" / "1706.03762"
@@ -161,9 +162,7 @@ def test_model_trains_in_seconds():
     torch.set_num_threads(1)
     m = model.Seq2Seq(vocab_size=6, N=1, d_model=16, d_ff=32, h=2, d_k=8, d_v=8, warmup_steps=20)
     d = data.TranslationData(vocab_size=6, seq_len=5, shift=1, n_train=512, n_val=64, batch_size=32)
-    from repro.runs.callbacks import EpochMeans  # train_loss is the runner's, as in `repro run`
-    trainer = L.Trainer(callbacks=[EpochMeans()], max_epochs=2, logger=False, enable_checkpointing=False,
-                        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0)
+    trainer = quiet_trainer(max_epochs=2, num_sanity_val_steps=0)
     trainer.fit(m, d)
     got = {k: float(v) for k, v in trainer.callback_metrics.items()}
     for name in ("train_loss", "train_acc", "val_loss", "val_ppl", "val_acc", "val_seq_acc"):
@@ -181,8 +180,7 @@ def test_recurrent_baseline_trains_in_seconds():
     torch.set_num_threads(1)
     m = model.Seq2Seq(arch="rnn", vocab_size=6, N=1, d_model=16, warmup_steps=20)
     d = data.TranslationData(vocab_size=6, seq_len=5, shift=1, n_train=512, n_val=64, batch_size=32)
-    trainer = L.Trainer(max_epochs=2, logger=False, enable_checkpointing=False,
-                        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0)
+    trainer = quiet_trainer(max_epochs=2, num_sanity_val_steps=0)
     trainer.fit(m, d)
     got = {k: float(v) for k, v in trainer.callback_metrics.items()}
     assert math.isfinite(got["val_seq_acc"]) and got["val_loss"] < math.log(6)
