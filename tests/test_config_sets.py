@@ -172,6 +172,7 @@ def test_site_renders_a_set_page_linked_from_the_paper(tmp_path):
     assert default_row["config_set"] is None and default_row["n_runs"] == 20
     index = (site / "index.html").read_text()
     assert index.count("config set: gpu") == 1 and "1 paper " in index
+    assert "Not run:" not in (site / "papers" / pid / "index.html").read_text()
 
     # Rebuilding only the set's page works; its results gone, a full build drops the page.
     build_site(tmp_path / "papers", tmp_path / "results", site, only=[f"{pid}@gpu"], jobs=1)
@@ -179,7 +180,11 @@ def test_site_renders_a_set_page_linked_from_the_paper(tmp_path):
     build_site(tmp_path / "papers", tmp_path / "results", site, jobs=1)
     assert not (site / "papers" / f"{pid}@gpu").exists()
     assert "config set" not in (site / "index.html").read_text()
-    assert "config set" not in (site / "papers" / pid / "index.html").read_text()
+    page = (site / "papers" / pid / "index.html").read_text()
+    # The set is still in the paper folder: the page says it was not run, never silently omits it.
+    assert "config set: gpu" not in page
+    assert "<strong>Not run:</strong> the config set <code>configs-gpu/</code> (the GPU-scale set)" in page
+    assert f"repro run papers/{pid} --config-set gpu" in page
 
 
 def test_set_results_without_the_set_folder_show_an_error_page(tmp_path):

@@ -39,7 +39,7 @@ from typing import Any
 
 from ...errors import ReproError
 from ...numfmt import fmt, pval, signed
-from ...paper import CONFIG_SET_NAME, config_dir_name, find_papers
+from ...paper import CONFIG_SET_NAME, config_dir_name, config_sets, find_papers
 from ...results import paper_results_dir, results_name, split_results_name
 from . import views
 from .folder import (SITE_FORMAT, SiteError, cached_row_path, claim_folder, copy_run_file, load_row, prune,
@@ -321,6 +321,10 @@ def _paper_page(root: Path, results_root: Path, site_dir: Path, *, config_set: s
         "set_pages": [] if config_set else [
             {"name": s, "dir": config_dir_name(s), "href": f"../{url_segment(results_name(pid, s))}/index.html"}
             for s in sets],
+        # Sets in the paper folder with no results anywhere: said, with the command, not left out.
+        "unrun_sets": [] if config_set else [
+            {"name": s, "dir": config_dir_name(s), "command": f"repro run papers/{pid} --config-set {s}"}
+            for s in config_sets(root) if s not in sets],
     }
     return page
 
