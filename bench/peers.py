@@ -15,11 +15,14 @@ seeds) on the same cores, two ways:
 
 Two sequences, interleaved (repro, hydra, repro, hydra) so that machine load hits both alike:
 
-    cold         the sweep from nothing
+    cold         the sweep from nothing (no warm-start process: repro's workers import torch)
     interrupted  the sweep killed with SIGKILL (its whole process group) once half the runs
                  have finished, then the same command again; the figure is the time to the
                  kill plus the rerun. Hydra has no resume (hydra#1407, #3328): the rerun does
-                 all 24 again; repro reruns only what had not finished.
+                 all 24 again; repro reruns only what had not finished. repro runs with
+                 --keep-warm here, starting with no warm-start process: the first command
+                 starts one (its workers are forked once it has imported torch), the kill does
+                 not reach it, and the rerun's workers are forked from it at once.
 
 It checks that both sides end with the same final val_acc for every run.
 Needs the `bench` extra: pip install -e '.[bench]' (hydra-core, hydra-joblib-launcher).
@@ -114,8 +117,13 @@ def workers() -> int:
         return os.cpu_count() or 1
 
 
-def repro_cmd(folder: Path, results: Path) -> list[str]:
-    return [PY, "-m", "repro", "run", str(folder), "--no-site", "--results", str(results)]
+def repro_cmd(folder: Path, results: Path, keep_warm: bool = False) -> list[str]:
+    return [PY, "-m", "repro", "run", str(folder), "--no-site", "--results", str(results)] + (["--keep-warm"] if keep_warm else [])
+
+
+def stop_warm() -> None:
+    """No warm-start process left from an earlier command: each sequence starts cold."""
+    subprocess.run([PY, "-m", "repro.runs.warm", "stop"], capture_output=True, check=True)
 
 
 def hydra_cmd(app: Path, sweep: Path) -> list[str]:
@@ -192,11 +200,14 @@ def bench_peers(repeat: int = 1, epochs: int = 5) -> dict:
     parts: dict[str, list[tuple[float, float]]] = {"repro_int": [], "hydra_int": []}
     cpu: dict[str, list[float]] = {"repro_cold": [], "hydra_cold": []}
     same = None
+    # The bench's own folder of warm-start sockets: stopping them never touches a user's.
+    os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="rw", dir="/tmp")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         folder, app = setup(tmp, epochs)
         for i in range(repeat):
             res, sweep = tmp / f"res{i}", tmp / f"sweep{i}"
+            stop_warm()
             times["repro_cold"].append(timed(repro_cmd(folder, res), tmp))
             cpu["repro_cold"].append(CPU[-1])
             times["hydra_cold"].append(timed(hydra_cmd(app, sweep), tmp))
@@ -209,8 +220,10 @@ def bench_peers(repeat: int = 1, epochs: int = 5) -> dict:
             shutil.rmtree(res)
             shutil.rmtree(sweep)
             half = runs // 2
-            a = timed(repro_cmd(folder, res), tmp, kill_when=lambda: repro_done(res) >= half)
-            b = timed(repro_cmd(folder, res), tmp)
+            stop_warm()
+            a = timed(repro_cmd(folder, res, keep_warm=True), tmp, kill_when=lambda: repro_done(res) >= half)
+            b = timed(repro_cmd(folder, res, keep_warm=True), tmp)
+            stop_warm()
             parts["repro_int"].append((a, b))
             times["repro_int"].append(a + b)
             assert repro_done(res) == runs

@@ -6,14 +6,17 @@ tiny paper (kill -9 of a 2-worker sweep, --wait, disk full on a small tmpfs).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -186,18 +189,39 @@ def _epochs_done(rdir: Path) -> int:
     return sum(r.get("kind") == "epoch" for r in read_metrics(rdir / "metrics.jsonl"))
 
 
+def _zygote_children(warm_dir: Path) -> list[int]:
+    """Live processes forked by the warm-start process whose socket is in `warm_dir`."""
+    pids = []
+    for log in warm_dir.glob("repro-warm-*/*.log"):
+        for line in log.read_text().splitlines():
+            if "serving" in line:
+                pids.append(int(line.rsplit("pid ", 1)[1].rstrip(")")))
+    kids = []
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            kids += [int(k) for k in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return kids
+
+
 @pytest.mark.slow
-def test_kill_9_of_a_two_worker_sweep_loses_nothing_and_matches_an_uninterrupted_one(tmp_path):
+@pytest.mark.parametrize("warm", [False, True], ids=["spawned-workers", "forked-from-warm-start"])
+def test_kill_9_of_a_two_worker_sweep_loses_nothing_and_matches_an_uninterrupted_one(tmp_path, warm):
     epochs = 7
     ref, work = tmp_path / "ref", tmp_path / "work"
     _slow_paper(ref, epochs, 0.06)
     _slow_paper(work, epochs, 0.06)
     args = ["run", f"papers/{PID}", "--no-site", "--workers", "2"]
-    r = run_repro(*args, cwd=ref)
+    r = run_repro(*args, cwd=ref)  # the reference: spawned workers
     assert r.returncode == 0, r.stderr
+    # With warm start, the interrupted sweep's workers are forked by a zygote outside its process
+    # group: the kill below does not reach them; they must stop on their own, resumable.
+    warm_dir = Path(tempfile.mkdtemp(prefix="rw", dir="/tmp"))  # short: it holds a socket
+    env = {"XDG_RUNTIME_DIR": str(warm_dir)} if warm else {}
+    if warm:
+        args.append("--keep-warm")
 
     proc = subprocess.Popen([sys.executable, "-m", "repro", *args], cwd=work, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+                            stderr=subprocess.PIPE, start_new_session=True, env={**os.environ, **env})
     runs = work / "results" / PID
 
     def state() -> tuple[list[Path], list[Path]]:
@@ -219,8 +243,16 @@ def test_kill_9_of_a_two_worker_sweep_loses_nothing_and_matches_an_uninterrupted
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "never saw two runs in flight after a finished one"
         time.sleep(0.03)
+    if warm:
+        assert len(_zygote_children(warm_dir)) == 2  # the two workers, forked
     os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    out, _ = proc.communicate()
+    assert (b"workers forked from the warm-start process" in out) == warm, out
+    if warm:
+        deadline = time.monotonic() + 20
+        while _zygote_children(warm_dir):
+            assert time.monotonic() < deadline, "forked workers outlived the repro run that asked for them"
+            time.sleep(0.05)
     done, mid = state()
     assert len(mid) == 2, "a run finished between the check and the kill; the test needs it in flight"
     untouched = {d: tree_digest(d) for d in done}
@@ -233,8 +265,14 @@ def test_kill_9_of_a_two_worker_sweep_loses_nothing_and_matches_an_uninterrupted
     for d in mid:
         assert actions[f"{d.parent.name}/{d.name}"] == "resume"
 
-    r = run_repro(*args, cwd=work)
+    r = run_repro(*args, cwd=work, env=env)
     assert r.returncode == 0, r.stderr
+    assert ("workers forked from the warm-start process" in r.stdout) == warm
+    if warm:
+        stop = subprocess.run([sys.executable, "-m", "repro.runs.warm", "stop"], capture_output=True, text=True,
+                              env={**os.environ, **env})
+        assert "stopped 1 " in stop.stdout, stop.stdout + stop.stderr
+    shutil.rmtree(warm_dir, ignore_errors=True)
     for d, digest in untouched.items():
         assert tree_digest(d) == digest, f"finished run {d} was touched"
     after = summaries(work / "results")

@@ -19,7 +19,7 @@ from ..results import RunStatus
 def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, devices=None, runs_per_device=1,
               timeout_s=None, dry_run=False, wait_lock=False, no_site=False, executor="local", partition=None,
               time_min=None, gpus_per_run=None, cpus_per_run=None, account=None, sbatch_flags=(), no_wait=False,
-              results=None, track=(), no_track=False, until_decided=False, max_seeds=10) -> int:
+              results=None, track=(), no_track=False, until_decided=False, max_seeds=10, keep_warm=False) -> int:
     """Run baseline, method and every ablation of `paper` over its seeds (see `repro run --help`)."""
     from ..envinfo import git_state
     from .lock import paper_lock
@@ -94,7 +94,7 @@ def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, d
                     click.echo(f"submitted; follow with: repro status {paper}{follow}")
                     return 0
             else:
-                jobs = _execute([r.spec for r in todo], workers, device_list, runs_per_device, timeout_s, executor)
+                jobs = _execute([r.spec for r in todo], workers, device_list, runs_per_device, timeout_s, executor, keep_warm)
             failed = [j for j in jobs if j.state != RunStatus.FINISHED]
             _report_tracking(paper, trackers, [Path(j.spec.run_dir) for j in jobs])
             if failed:
@@ -110,7 +110,7 @@ def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, d
             from ..judging.sequential import run_until_decided
 
             run_until_decided(p, results_root, configs, lambda specs: _execute(
-                specs, workers, device_list, runs_per_device, timeout_s, executor), max_seeds=max_seeds, echo=click.echo)
+                specs, workers, device_list, runs_per_device, timeout_s, executor, keep_warm), max_seeds=max_seeds, echo=click.echo)
         _publish(p, results_root, trackers, no_site)
     return 0
 
@@ -124,9 +124,10 @@ def _print_plan(planned) -> None:
     click.echo(f"{len(planned)} runs: {len(planned) - n_cached} to run, {n_cached} cached")
 
 
-def _execute(specs, workers, devices, runs_per_device, timeout_s, executor="local"):
-    """Run `specs` on this machine: worker processes (local), or one by one in this process
-    (inline: output on the terminal, `breakpoint()` works, no live table drawn over it)."""
+def _execute(specs, workers, devices, runs_per_device, timeout_s, executor="local", keep_warm=False):
+    """Run `specs` on this machine: worker processes (local; forked from a warm-start process
+    when one is up or --keep-warm starts one), or one by one in this process (inline: output on
+    the terminal, `breakpoint()` works, no live table drawn over it)."""
     if executor == "inline":
         from .executors.inline import InlineExecutor
 
@@ -138,7 +139,15 @@ def _execute(specs, workers, devices, runs_per_device, timeout_s, executor="loca
         slots = slots[: len(specs)]  # GPU slots stay: a DDP run needs every device to be known
     if not slots:
         raise UsageError("no run slots: --devices named no GPU")
-    return _drive(LocalExecutor(slots, default_timeout_s=timeout_s, runs_per_device=runs_per_device), specs)
+    from .warm import WarmStart
+
+    warm = WarmStart(start=keep_warm)
+    if warm.available():
+        click.echo(f"workers forked from the warm-start process ({warm.path.name}; it exits after "
+                   f"{warm.idle_s / 60:.0f} min idle, or now with `python -m repro.runs.warm stop`)")
+    else:
+        warm = None
+    return _drive(LocalExecutor(slots, default_timeout_s=timeout_s, runs_per_device=runs_per_device, warm=warm), specs)
 
 
 def _drive(ex, specs, live=None):

@@ -111,6 +111,7 @@ class LocalExecutor(Executor):
     default_timeout_s: float | None = None
     runs_per_device: int = 1
     memory_gb: dict[str, float] | None = None   # per GPU; None: ask nvidia-smi
+    warm: Any = None  # a runs.warm.WarmStart: fork workers from its zygote instead of spawning them
     _queue: deque = field(default_factory=deque)
     _workers: list[_Worker] = field(default_factory=list)
     _procs: list[_Proc] = field(default_factory=list)
@@ -133,9 +134,15 @@ class LocalExecutor(Executor):
     def _spawn(self, slot: Slot) -> _Worker:
         from ..worker import worker_main
 
-        parent, child = self._ctx.Pipe(duplex=True)
         wid = self._next_id
         self._next_id += 1
+        forked = self.warm.fork_worker(wid, slot.env(), slot.threads) if self.warm is not None else None
+        if forked is not None:  # torch and Lightning already imported: ready in milliseconds
+            conn, proc = forked
+            w = _Worker(wid, slot, proc, conn)
+            self._workers.append(w)
+            return w
+        parent, child = self._ctx.Pipe(duplex=True)
         proc = self._ctx.Process(target=worker_main, args=(wid, slot.env(), slot.threads, child), daemon=True)
         proc.start()
         child.close()
