@@ -91,6 +91,7 @@ def test_the_zygote_exits_when_idle(warm_dir):
     while ws.path.exists() or _alive(pid):
         assert time.monotonic() < deadline, "the warm-start process never idled out"
         time.sleep(0.1)
+    assert not ws.path.with_suffix(".log").exists()  # a clean end leaves nothing behind
 
 
 def _alive(pid: int) -> bool:

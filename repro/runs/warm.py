@@ -192,7 +192,7 @@ class WarmStart:
                     self.path.unlink()  # left by a zygote that was killed
         if not self.start:
             return False
-        log = folder() / f"{self.path.stem}.log"
+        log = self.path.with_suffix(".log")  # removed by the zygote when it ends cleanly
         with open(log, "ab") as out:
             # With this process's sys.path: the zygote imports the very repro (and torch) this one would.
             boot = f"import sys; sys.path[:] = {sys.path!r}; from repro.runs.warm import main; main()"
@@ -362,6 +362,8 @@ def serve(path: Path, idle_s: float) -> int:
         with contextlib.suppress(OSError):
             if path.stat().st_ino == ino:  # still ours, not a newer zygote's
                 path.unlink()
+    with contextlib.suppress(OSError):
+        path.with_suffix(".log").unlink()  # a clean end: nothing in it worth keeping
     return 0
 
 
