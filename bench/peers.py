@@ -24,6 +24,10 @@ Two sequences, interleaved (repro, hydra, repro, hydra) so that machine load hit
                  starts one (its workers are forked once it has imported torch), the kill does
                  not reach it, and the rerun's workers are forked from it at once.
 
+Then repro alone, both sequences again with a warm-start process already up (started by one
+run of the same command just before, as an earlier `repro run --keep-warm` would have): what a
+user iterating on a paper sees. These are printed apart from the targets' figures.
+
 It checks that both sides end with the same final val_acc for every run.
 Needs the `bench` extra: pip install -e '.[bench]' (hydra-core, hydra-joblib-launcher).
 """
@@ -121,6 +125,17 @@ def repro_cmd(folder: Path, results: Path, keep_warm: bool = False) -> list[str]
     return [PY, "-m", "repro", "run", str(folder), "--no-site", "--results", str(results)] + (["--keep-warm"] if keep_warm else [])
 
 
+def warm_up(folder: Path, tmp: Path) -> None:
+    """Start the warm-start process the measured commands will find: one run of the same
+    command (same folder, Python and environment), its results thrown away."""
+    scratch = tmp / "warm-up"
+    subprocess.run([PY, "-m", "repro", "run", str(folder), "--no-site", "--results", str(scratch), "--keep-warm",
+                    "--only", "baseline", "--seeds", "0"], cwd=tmp, capture_output=True, check=True)
+    import shutil
+
+    shutil.rmtree(scratch)
+
+
 def stop_warm() -> None:
     """No warm-start process left from an earlier command: each sequence starts cold."""
     subprocess.run([PY, "-m", "repro.runs.warm", "stop"], capture_output=True, check=True)
@@ -196,8 +211,9 @@ def bench_peers(repeat: int = 1, epochs: int = 5) -> dict:
     import shutil
 
     runs = len(HIDDEN) * len(SEEDS)
-    times: dict[str, list[float]] = {k: [] for k in ("repro_cold", "hydra_cold", "repro_int", "hydra_int")}
-    parts: dict[str, list[tuple[float, float]]] = {"repro_int": [], "hydra_int": []}
+    times: dict[str, list[float]] = {k: [] for k in ("repro_cold", "hydra_cold", "repro_int", "hydra_int",
+                                                     "repro_cold_warm", "repro_int_warm")}
+    parts: dict[str, list[tuple[float, float]]] = {"repro_int": [], "hydra_int": [], "repro_int_warm": []}
     cpu: dict[str, list[float]] = {"repro_cold": [], "hydra_cold": []}
     same = None
     # The bench's own folder of warm-start sockets: stopping them never touches a user's.
@@ -235,6 +251,17 @@ def bench_peers(repeat: int = 1, epochs: int = 5) -> dict:
             assert hydra_done(sweep) == runs
             shutil.rmtree(res)
             shutil.rmtree(sweep)
+            # What a user iterating sees: a warm-start process already up from an earlier command.
+            warm_up(folder, tmp)
+            times["repro_cold_warm"].append(timed(repro_cmd(folder, res, keep_warm=True), tmp))
+            shutil.rmtree(res)
+            a = timed(repro_cmd(folder, res, keep_warm=True), tmp, kill_when=lambda: repro_done(res) >= half)
+            b = timed(repro_cmd(folder, res, keep_warm=True), tmp)
+            stop_warm()
+            parts["repro_int_warm"].append((a, b))
+            times["repro_int_warm"].append(a + b)
+            assert repro_done(res) == runs and metrics_repro(res) == m_r  # forked workers: the same results
+            shutil.rmtree(res)
             print(f"peers: sample {i + 1}: cold {times['repro_cold'][-1]:.1f} / {times['hydra_cold'][-1]:.1f} s = "
                   f"{times['repro_cold'][-1] / times['hydra_cold'][-1]:.2f}x; interrupted {times['repro_int'][-1]:.1f} / "
                   f"{times['hydra_int'][-1]:.1f} s = {times['repro_int'][-1] / times['hydra_int'][-1]:.2f}x; cold CPU "
@@ -244,6 +271,8 @@ def bench_peers(repeat: int = 1, epochs: int = 5) -> dict:
     return {"runs": runs, "epochs": epochs, "workers": workers(), "repeat": repeat, "seconds": med,
             "cold_ratio": med["repro_cold"] / med["hydra_cold"],
             "interrupted_ratio": med["repro_int"] / med["hydra_int"],
+            "cold_ratio_warm": med["repro_cold_warm"] / med["hydra_cold"],
+            "interrupted_ratio_warm": med["repro_int_warm"] / med["hydra_int"],
             "cpu_seconds": {k: statistics.median(v) for k, v in cpu.items()},
             "cold_cpu_ratio": statistics.median(cpu["repro_cold"]) / statistics.median(cpu["hydra_cold"]),
             "interrupted_parts": {k: [tuple(round(x, 2) for x in p) for p in v] for k, v in parts.items()},
@@ -258,6 +287,9 @@ def format_peers(r: dict) -> str:
         f"{r['cold_ratio']:.2f}x (target <= 0.5x)",
         f"peers: kill -9 at half, then rerun: repro run {s['repro_int']:.1f} s, Hydra {s['hydra_int']:.1f} s -> "
         f"{r['interrupted_ratio']:.2f}x (target <= 0.3x); (to kill, rerun) s: {r['interrupted_parts']}",
+        f"peers: with a warm-start process already up (an earlier `repro run --keep-warm`): cold "
+        f"{s['repro_cold_warm']:.1f} s -> {r['cold_ratio_warm']:.2f}x; kill -9 at half, then rerun {s['repro_int_warm']:.1f} s "
+        f"-> {r['interrupted_ratio_warm']:.2f}x",
         f"peers: cold, CPU seconds (both cores, every process): repro run {r['cpu_seconds']['repro_cold']:.1f}, Hydra "
         f"{r['cpu_seconds']['hydra_cold']:.1f} -> {r['cold_cpu_ratio']:.2f}x",
         f"peers: same final val_acc on every run both ways: {r['same_final_metrics']}",
