@@ -129,16 +129,59 @@ def test_recurrent_baseline_is_causal_and_the_same_size():
     assert isinstance(nets["t2-rnn-attention"].net, model.RNNSearchNet)
     assert abs(n["t2-rnn-attention"] / n["baseline"] - 1) < 0.05, n   # "about equal parameters"
     rnn = nets["t2-rnn-attention"].eval()
-    src = torch.randint(0, 8, (2, 6))
-    y1 = torch.randint(0, 9, (2, 6))
+    V = configs["t2-rnn-attention"].values["model"]["vocab_size"]
+    src = torch.randint(0, V, (2, 6))
+    y1 = torch.randint(0, V + 1, (2, 6))
     y2 = y1.clone()
-    y2[:, 4:] = (y2[:, 4:] + 1) % 9
+    y2[:, 4:] = (y2[:, 4:] + 1) % (V + 1)
     memory = rnn.net.encode(src)
     out1, out2 = rnn.net.decode(y1, memory), rnn.net.decode(y2, memory)
-    assert out1.shape == (2, 6, 8)
+    assert out1.shape == (2, 6, V)
     assert torch.allclose(out1[:, :4], out2[:, :4]) and not torch.allclose(out1[:, 4:], out2[:, 4:])
     with pytest.raises(ValueError, match="arch"):
         model.Seq2Seq(arch="lstm")
+
+
+def test_convolutional_baseline_is_causal_the_same_size_and_learns():
+    torch = pytest.importorskip("torch")
+    from repro.configs import resolve_configs
+    from repro.paper import load_paper
+
+    model = _load("model")
+    configs = {c.name: c for c in resolve_configs(load_paper(PAPER))}
+    nets = {name: model.Seq2Seq(**configs[name].values["model"]) for name in ("baseline", "t2-conv-s2s")}
+    n = {k: sum(p.numel() for p in m.parameters()) for k, m in nets.items()}
+    assert isinstance(nets["t2-conv-s2s"].net, model.ConvS2SNet)
+    assert abs(n["t2-conv-s2s"] / n["baseline"] - 1) < 0.05, n        # "about equal parameters"
+    conv = nets["t2-conv-s2s"].eval()
+    V = configs["t2-conv-s2s"].values["model"]["vocab_size"]
+    torch.manual_seed(0)
+    src = torch.randint(0, V, (2, 6))
+    memory = conv.net.encode(src)
+    assert memory.shape == (2, 2, 6, 45)                                # keys z and values z + e
+    # Causal decoder: changing target inputs from position 4 on leaves logits 0-3 unchanged.
+    y1 = torch.randint(0, V + 1, (2, 6))
+    y2 = y1.clone()
+    y2[:, 4:] = (y2[:, 4:] + 1) % (V + 1)
+    out1, out2 = conv.net.decode(y1, memory), conv.net.decode(y2, memory)
+    assert out1.shape == (2, 6, V)
+    assert torch.allclose(out1[:, :4], out2[:, :4], atol=1e-6) and not torch.allclose(out1[:, 4:], out2[:, 4:])
+    # The encoder is not causal: every source word reaches every decoder position.
+    src2 = src.clone()
+    src2[:, 5] = (src2[:, 5] + 1) % V
+    assert not torch.allclose(conv.net.decode(y1, conv.net.encode(src2))[:, 0], out1[:, 0])
+    # One optimisation step on a fixed batch lowers the loss on that batch.
+    conv.train()
+    torch.manual_seed(0)
+    tgt = torch.randint(0, V, (16, 6))
+    src = torch.randint(0, V, (16, 6))
+    opt = torch.optim.Adam(conv.parameters(), lr=1e-2)
+    conv.net.drop.p = 0.0                                               # a deterministic loss
+    before = conv._losses(src, tgt)[1]
+    opt.zero_grad()
+    conv._losses(src, tgt)[0].backward()
+    opt.step()
+    assert conv._losses(src, tgt)[1] < before
 
 
 def test_task_is_deterministic_and_follows_its_rule():
@@ -151,6 +194,24 @@ def test_task_is_deterministic_and_follows_its_rule():
     L = src.shape[1]
     for i in range(L):  # y_i = T[x_{L-1-i}, x_{(i+shift) mod L}]
         assert (tgt[:, i] == a.table[src[:, L - 1 - i], src[:, (i + 3) % L]]).all()
+
+
+def test_either_table_and_zipfian_words():
+    pytest.importorskip("torch")
+    data = _load("data")
+    d = data.TranslationData(vocab_size=16, rule="either", zipf=1.5, noise=0.0, n_train=4000, n_val=10)
+    d.setup()
+    T = d.table
+    # "either": every T[u, v] is u's translation (constant along its row) or v's (along its column).
+    row_word = T.mode(dim=1).values                                    # (V,) the row's A[u], by majority
+    col_word = T.mode(dim=0).values                                    # (V,) the column's B[v]
+    assert ((T == row_word[:, None]) | (T == col_word[None, :])).all()
+    # Zipfian words: word 0 is more frequent than word 15 by about 16^1.5 = 64.
+    src = d.train_set.tensors[0]
+    counts = src.flatten().bincount(minlength=16)
+    assert counts[0] > 20 * counts[15] and counts[0] > counts[1] > counts[4]
+    with pytest.raises(ValueError, match="rule"):
+        data.TranslationData(rule="sum")
 
 
 @pytest.mark.slow
