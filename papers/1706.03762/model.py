@@ -1,5 +1,5 @@
 """The Transformer (Vaswani et al. 2017, "Attention Is All You Need", arXiv:1706.03762),
-and the recurrent encoder-decoder with attention it is compared with (Table 2's kind).
+and the recurrent and convolutional encoder-decoders it is compared with (Table 2's kinds).
 
 The Transformer, an encoder-decoder built from attention alone, written top to bottom:
 
@@ -15,8 +15,9 @@ The Transformer, an encoder-decoder built from attention alone, written top to b
     times a stated lr_factor (1 = the paper's)
 
 RNNSearchNet is the recurrent baseline (bidirectional GRU encoder, GRU decoder, bilinear
-attention), trained by the same Seq2Seq module with the same optimiser, schedule, label
-smoothing, steps and metrics (config key arch: rnn).
+attention) and ConvS2SNet the convolutional one (GLU convolutions, causal in the decoder,
+attention to the encoder in every decoder layer), each trained by the same Seq2Seq module with
+the same optimiser, schedule, label smoothing, steps and metrics (config key arch: rnn / conv).
 
 Metrics (per epoch): train_loss / val_loss are plain cross-entropy per target token (no
 smoothing, so configs with different eps_ls compare), val_ppl = exp(val_loss) (the paper's
@@ -208,12 +209,73 @@ class RNNSearchNet(nn.Module):
         return out @ self.embed.weight[: self.vocab_size].T              # logits: (B, T, V)
 
 
+class ConvS2SNet(nn.Module):
+    """The convolutional baseline of Table 2's kind: ConvS2S (Gehring et al. 2017, the paper's [9]).
+
+    Embeddings plus positions; an encoder of N gated-linear-unit 1-D convolutions (kernel k,
+    "same" padding) with residuals; a decoder of N causal GLU convolutions (left padding only,
+    so position t sees targets <= t), each followed by its own attention over the encoder:
+    d = W_d h + g (g the target embedding), a = softmax_j(d . z_j), c = sum_j a_j (z_j + e_j)
+    (z the encoder output, e the source embedding), h <- (h + W_c c) * sqrt(0.5). Residual sums
+    are scaled by sqrt(0.5) as in ConvS2S; the output is tied to the embedding like the others.
+    No normalisation layers and no weight normalisation (ConvS2S's), so Adam's steps suffice.
+    """
+
+    def __init__(self, vocab_size: int, max_len: int, N: int, d_model: int, p_drop: float,
+                 positional: str, kernel: int = 3) -> None:
+        super().__init__()
+        self.vocab_size, self.d_model, self.positional, self.kernel = vocab_size, d_model, positional, kernel
+        self.embed = nn.Embedding(vocab_size + 1, d_model)
+        nn.init.normal_(self.embed.weight, std=d_model ** -0.5)
+        if positional == "sinusoid":
+            self.register_buffer("pe", sinusoid_table(max_len, d_model), persistent=False)
+        else:
+            self.pos_embed = nn.Embedding(max_len, d_model)
+        self.drop = nn.Dropout(p_drop)
+        # Each convolution maps d_model to 2 * d_model channels, which the GLU halves: A * sigmoid(B).
+        self.enc_convs = nn.ModuleList([nn.Conv1d(d_model, 2 * d_model, kernel, padding=kernel // 2) for _ in range(N)])
+        self.dec_convs = nn.ModuleList([nn.Conv1d(d_model, 2 * d_model, kernel) for _ in range(N)])
+        self.att_in = nn.ModuleList([nn.Linear(d_model, d_model) for _ in range(N)])    # W_d
+        self.att_out = nn.ModuleList([nn.Linear(d_model, d_model) for _ in range(N)])   # W_c
+        self.out = nn.Linear(d_model, d_model)                           # before the tied softmax
+
+    def _embed(self, tokens: torch.Tensor) -> torch.Tensor:
+        # tokens: (B, T) ids -> (B, T, d_model): sqrt(d_model) * E[token] + position, then dropout
+        T = tokens.shape[1]
+        pos = self.pe[:T] if self.positional == "sinusoid" else self.pos_embed.weight[:T]
+        return self.drop(self.embed(tokens) * math.sqrt(self.d_model) + pos)
+
+    def encode(self, src: torch.Tensor) -> torch.Tensor:
+        e = self._embed(src)                                             # (B, S, d)
+        x = e
+        for conv in self.enc_convs:
+            h = F.glu(conv(self.drop(x).transpose(1, 2)), dim=1)         # (B, d, S): same length
+            x = (x + h.transpose(1, 2)) * math.sqrt(0.5)                 # (B, S, d) residual
+        # Keys z, values z + e (ConvS2S: the values also carry the source words themselves).
+        return torch.stack([x, x + e])                                   # (2, B, S, d)
+
+    def decode(self, y_in: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
+        z, v = memory[0], memory[1]                                      # (B, S, d) each
+        g = self._embed(y_in)                                            # (B, T, d)
+        x = g
+        for conv, w_d, w_c in zip(self.dec_convs, self.att_in, self.att_out):
+            xp = F.pad(self.drop(x).transpose(1, 2), (self.kernel - 1, 0))   # (B, d, T + k - 1): left pad
+            h = F.glu(conv(xp), dim=1).transpose(1, 2)                   # (B, T, d): causal
+            d = (w_d(h) + g) * math.sqrt(0.5)                            # (B, T, d) attention query
+            a = (d @ z.transpose(1, 2)).softmax(-1)                      # (B, T, S)
+            h = (h + w_c(a @ v)) * math.sqrt(0.5)                        # (B, T, d) plus the context
+            x = (x + h) * math.sqrt(0.5)                                 # (B, T, d) residual
+        x = self.drop(self.out(x))                                       # (B, T, d)
+        return x @ self.embed.weight[: self.vocab_size].T                # logits: (B, T, V)
+
+
 # -----------------------------------------------------------------------------
 
 
 class Seq2Seq(L.LightningModule):
-    """Training and evaluation of either network: `arch` "transformer" (Table 3's rows) or
-    "rnn" (the recurrent baseline of Table 2's comparison, at the same steps and budget)."""
+    """Training and evaluation of each network: `arch` "transformer" (Table 3's rows), "rnn"
+    or "conv" (the recurrent and convolutional baselines of Table 2's comparison, at the same
+    steps and budget)."""
 
     def __init__(self, vocab_size: int = 16, max_len: int = 64, N: int = 2, d_model: int = 64,
                  d_ff: int = 256, h: int = 8, d_k: int = 8, d_v: int = 8, p_drop: float = 0.1,
@@ -221,8 +283,8 @@ class Seq2Seq(L.LightningModule):
                  lr_factor: float = 1.0, beta1: float = 0.9, beta2: float = 0.98,
                  adam_eps: float = 1e-9, arch: str = "transformer") -> None:
         super().__init__()
-        if arch not in ("transformer", "rnn"):
-            raise ValueError(f"arch must be 'transformer' or 'rnn', not {arch!r}")
+        if arch not in ("transformer", "rnn", "conv"):
+            raise ValueError(f"arch must be 'transformer', 'rnn' or 'conv', not {arch!r}")
         if positional not in ("sinusoid", "learned"):
             raise ValueError(f"positional must be 'sinusoid' or 'learned', not {positional!r}")
         if min(N, d_model, d_ff, h, d_k, d_v, warmup_steps) < 1:
@@ -233,8 +295,10 @@ class Seq2Seq(L.LightningModule):
         self.bos = vocab_size                                            # data.py's <bos> id
         if arch == "transformer":
             self.net = TransformerNet(vocab_size, max_len, N, d_model, d_ff, h, d_k, d_v, p_drop, positional)
-        else:
+        elif arch == "rnn":
             self.net = RNNSearchNet(vocab_size, N, d_model, p_drop)
+        else:
+            self.net = ConvS2SNet(vocab_size, max_len, N, d_model, p_drop, positional)
 
     def forward(self, src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
         # src, tgt: (B, L) word ids; the decoder sees <bos> + tgt[:, :-1] (teacher forcing)
