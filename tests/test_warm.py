@@ -109,3 +109,14 @@ def test_a_folder_someone_else_could_write_is_never_used(warm_dir):
     os.chmod(warm_dir / f"repro-warm-{os.getuid()}", 0o777)
     ws = warm.WarmStart(start=True)
     assert not ws.available() and ws.server_pid is None  # nothing started, nothing connected
+
+
+def test_keep_warm_with_another_executor_is_a_usage_error(tmp_path):
+    import subprocess
+    import sys
+
+    make_tiny_paper(tmp_path, seeds=(0,))
+    r = subprocess.run([sys.executable, "-m", "repro", "run", "papers/0000.00001", "--keep-warm", "--executor", "inline"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "--keep-warm is for the local executor, not inline" in r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "results").exists()

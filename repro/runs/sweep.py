@@ -39,6 +39,9 @@ def run_paper(paper: Path, only=(), config_set=None, seeds=None, workers=None, d
     if until_decided and (executor == "slurm" or seeds or dry_run):
         raise UsageError("--until-decided runs locally from paper.yaml's seeds",
                          hint="leave out --executor slurm, --seeds and --dry-run")
+    if keep_warm and executor != "local":
+        raise UsageError(f"--keep-warm is for the local executor, not {executor}",
+                         hint="leave out --keep-warm (inline runs in this process; SLURM jobs start on other machines)")
     if no_wait and executor != "slurm":
         raise UsageError("--no-wait needs --executor slurm", hint="local runs live in this process: it must wait for them")
     if executor == "slurm":
@@ -139,9 +142,11 @@ def _execute(specs, workers, devices, runs_per_device, timeout_s, executor="loca
         slots = slots[: len(specs)]  # GPU slots stay: a DDP run needs every device to be known
     if not slots:
         raise UsageError("no run slots: --devices named no GPU")
-    from .warm import WarmStart
+    from .warm import WarmStart, supported
 
     warm = WarmStart(start=keep_warm)
+    if keep_warm and not supported():
+        click.echo("--keep-warm: warm start needs Linux (fork, pidfd); workers are spawned as usual")
     if warm.available():
         click.echo(f"workers forked from the warm-start process ({warm.path.name}; it exits after "
                    f"{warm.idle_s / 60:.0f} min idle, or now with `python -m repro.runs.warm stop`)")
