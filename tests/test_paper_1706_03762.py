@@ -118,55 +118,51 @@ def test_proxy_learning_rate_is_the_stated_multiple_of_the_papers():
     assert math.isclose(peak, 1.03e-2, rel_tol=0.01) and 14 < peak / paper < 16
 
 
-def test_recurrent_baseline_is_causal_and_the_same_size():
-    torch = pytest.importorskip("torch")
+def _table2_baseline(name: str):
+    """Table 2's competitor `name` built from its config, checked to be about the base's size:
+    (model module, the competitor in eval mode, vocabulary size)."""
     from repro.configs import resolve_configs
     from repro.paper import load_paper
 
     model = _load("model")
     configs = {c.name: c for c in resolve_configs(load_paper(PAPER))}
-    nets = {name: model.Seq2Seq(**configs[name].values["model"]) for name in ("baseline", "t2-rnn-attention")}
+    nets = {k: model.Seq2Seq(**configs[k].values["model"]) for k in ("baseline", name)}
     n = {k: sum(p.numel() for p in m.parameters()) for k, m in nets.items()}
-    assert isinstance(nets["t2-rnn-attention"].net, model.RNNSearchNet)
-    assert abs(n["t2-rnn-attention"] / n["baseline"] - 1) < 0.05, n   # "about equal parameters"
-    rnn = nets["t2-rnn-attention"].eval()
-    V = configs["t2-rnn-attention"].values["model"]["vocab_size"]
-    src = torch.randint(0, V, (2, 6))
+    assert abs(n[name] / n["baseline"] - 1) < 0.05, n                    # "about equal parameters"
+    return model, nets[name].eval(), configs[name].values["model"]["vocab_size"]
+
+
+def _decoder_is_causal(net, memory, V: int):
+    """Changing target inputs from position 4 on leaves logits 0-3 unchanged; the logits of y1."""
+    import torch
+
     y1 = torch.randint(0, V + 1, (2, 6))
     y2 = y1.clone()
     y2[:, 4:] = (y2[:, 4:] + 1) % (V + 1)
-    memory = rnn.net.encode(src)
-    out1, out2 = rnn.net.decode(y1, memory), rnn.net.decode(y2, memory)
+    out1, out2 = net.decode(y1, memory), net.decode(y2, memory)
     assert out1.shape == (2, 6, V)
-    assert torch.allclose(out1[:, :4], out2[:, :4]) and not torch.allclose(out1[:, 4:], out2[:, 4:])
+    assert torch.allclose(out1[:, :4], out2[:, :4], atol=1e-6) and not torch.allclose(out1[:, 4:], out2[:, 4:])
+    return y1, out1
+
+
+def test_recurrent_baseline_is_causal_and_the_same_size():
+    torch = pytest.importorskip("torch")
+    model, rnn, V = _table2_baseline("t2-rnn-attention")
+    assert isinstance(rnn.net, model.RNNSearchNet)
+    _decoder_is_causal(rnn.net, rnn.net.encode(torch.randint(0, V, (2, 6))), V)
     with pytest.raises(ValueError, match="arch"):
         model.Seq2Seq(arch="lstm")
 
 
 def test_convolutional_baseline_is_causal_the_same_size_and_learns():
     torch = pytest.importorskip("torch")
-    from repro.configs import resolve_configs
-    from repro.paper import load_paper
-
-    model = _load("model")
-    configs = {c.name: c for c in resolve_configs(load_paper(PAPER))}
-    nets = {name: model.Seq2Seq(**configs[name].values["model"]) for name in ("baseline", "t2-conv-s2s")}
-    n = {k: sum(p.numel() for p in m.parameters()) for k, m in nets.items()}
-    assert isinstance(nets["t2-conv-s2s"].net, model.ConvS2SNet)
-    assert abs(n["t2-conv-s2s"] / n["baseline"] - 1) < 0.05, n        # "about equal parameters"
-    conv = nets["t2-conv-s2s"].eval()
-    V = configs["t2-conv-s2s"].values["model"]["vocab_size"]
+    model, conv, V = _table2_baseline("t2-conv-s2s")
+    assert isinstance(conv.net, model.ConvS2SNet)
     torch.manual_seed(0)
     src = torch.randint(0, V, (2, 6))
     memory = conv.net.encode(src)
     assert memory.shape == (2, 2, 6, 45)                                # keys z and values z + e
-    # Causal decoder: changing target inputs from position 4 on leaves logits 0-3 unchanged.
-    y1 = torch.randint(0, V + 1, (2, 6))
-    y2 = y1.clone()
-    y2[:, 4:] = (y2[:, 4:] + 1) % (V + 1)
-    out1, out2 = conv.net.decode(y1, memory), conv.net.decode(y2, memory)
-    assert out1.shape == (2, 6, V)
-    assert torch.allclose(out1[:, :4], out2[:, :4], atol=1e-6) and not torch.allclose(out1[:, 4:], out2[:, 4:])
+    y1, out1 = _decoder_is_causal(conv.net, memory, V)
     # The encoder is not causal: every source word reaches every decoder position.
     src2 = src.clone()
     src2[:, 5] = (src2[:, 5] + 1) % V
@@ -177,7 +173,9 @@ def test_convolutional_baseline_is_causal_the_same_size_and_learns():
     tgt = torch.randint(0, V, (16, 6))
     src = torch.randint(0, V, (16, 6))
     opt = torch.optim.Adam(conv.parameters(), lr=1e-2)
-    conv.net.drop.p = 0.0                                               # a deterministic loss
+    for m in conv.modules():                                            # a deterministic loss
+        if isinstance(m, torch.nn.Dropout):
+            m.p = 0.0
     before = conv._losses(src, tgt)[1]
     opt.zero_grad()
     conv._losses(src, tgt)[0].backward()

@@ -125,32 +125,43 @@ def noam_lambda(d_model: int, warmup_steps: int, factor: float):
     return f
 
 
+class Embeddings(nn.Module):
+    """Words plus positions, then dropout (section 3.4-3.5), for the Transformer and the
+    convolutional baseline. One word table for source, target and output words (the paper
+    shares all three: the nets' logits reuse `words`); positions are sinusoids or, row (E),
+    learned."""
+
+    def __init__(self, vocab_size: int, max_len: int, d_model: int, p_drop: float, positional: str) -> None:
+        super().__init__()
+        self.d_model, self.positional = d_model, positional
+        self.words = nn.Embedding(vocab_size + 1, d_model)
+        nn.init.normal_(self.words.weight, std=d_model ** -0.5)
+        if positional == "sinusoid":
+            self.register_buffer("pe", sinusoid_table(max_len, d_model), persistent=False)
+        else:
+            self.pos_embed = nn.Embedding(max_len, d_model)
+        self.drop = nn.Dropout(p_drop)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        # tokens: (B, T) ids -> (B, T, d_model): sqrt(d_model) * E[token] + position, then dropout
+        T = tokens.shape[1]
+        pos = self.pe[:T] if self.positional == "sinusoid" else self.pos_embed.weight[:T]
+        return self.drop(self.words(tokens) * math.sqrt(self.d_model) + pos)
+
+
 class TransformerNet(nn.Module):
     """The encoder-decoder of Figure 1: N encoder layers, N decoder layers, shared embeddings."""
 
     def __init__(self, vocab_size: int, max_len: int, N: int, d_model: int, d_ff: int, h: int,
                  d_k: int, d_v: int, p_drop: float, positional: str) -> None:
         super().__init__()
-        self.vocab_size, self.d_model, self.positional = vocab_size, d_model, positional
-        # One embedding for source, target and output words (the paper shares all three).
-        self.embed = nn.Embedding(vocab_size + 1, d_model)
-        nn.init.normal_(self.embed.weight, std=d_model ** -0.5)
-        if positional == "sinusoid":
-            self.register_buffer("pe", sinusoid_table(max_len, d_model), persistent=False)
-        else:
-            self.pos_embed = nn.Embedding(max_len, d_model)
-        self.drop = nn.Dropout(p_drop)
+        self.vocab_size = vocab_size
+        self.embed = Embeddings(vocab_size, max_len, d_model, p_drop, positional)
         self.encoder = nn.ModuleList([EncoderLayer(d_model, h, d_k, d_v, d_ff, p_drop) for _ in range(N)])
         self.decoder = nn.ModuleList([DecoderLayer(d_model, h, d_k, d_v, d_ff, p_drop) for _ in range(N)])
 
-    def _embed(self, tokens: torch.Tensor) -> torch.Tensor:
-        # tokens: (B, T) ids -> (B, T, d_model): sqrt(d_model) * E[token] + position, then dropout
-        T = tokens.shape[1]
-        pos = self.pe[:T] if self.positional == "sinusoid" else self.pos_embed.weight[:T]
-        return self.drop(self.embed(tokens) * math.sqrt(self.d_model) + pos)
-
     def encode(self, src: torch.Tensor) -> torch.Tensor:
-        x = self._embed(src)                                             # (B, S, d_model)
+        x = self.embed(src)                                              # (B, S, d_model)
         for layer in self.encoder:
             x = layer(x)
         return x                                                         # (B, S, d_model)
@@ -158,10 +169,10 @@ class TransformerNet(nn.Module):
     def decode(self, y_in: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
         T = y_in.shape[1]
         causal = torch.ones(T, T, dtype=torch.bool, device=y_in.device).tril()  # (T, T)
-        y = self._embed(y_in)                                            # (B, T, d_model)
+        y = self.embed(y_in)                                             # (B, T, d_model)
         for layer in self.decoder:
             y = layer(y, memory, causal)
-        return y @ self.embed.weight[: self.vocab_size].T                # logits: (B, T, V)
+        return y @ self.embed.words.weight[: self.vocab_size].T          # logits: (B, T, V)
 
 
 class RNNSearchNet(nn.Module):
@@ -224,13 +235,8 @@ class ConvS2SNet(nn.Module):
     def __init__(self, vocab_size: int, max_len: int, N: int, d_model: int, p_drop: float,
                  positional: str, kernel: int = 3) -> None:
         super().__init__()
-        self.vocab_size, self.d_model, self.positional, self.kernel = vocab_size, d_model, positional, kernel
-        self.embed = nn.Embedding(vocab_size + 1, d_model)
-        nn.init.normal_(self.embed.weight, std=d_model ** -0.5)
-        if positional == "sinusoid":
-            self.register_buffer("pe", sinusoid_table(max_len, d_model), persistent=False)
-        else:
-            self.pos_embed = nn.Embedding(max_len, d_model)
+        self.vocab_size, self.kernel = vocab_size, kernel
+        self.embed = Embeddings(vocab_size, max_len, d_model, p_drop, positional)
         self.drop = nn.Dropout(p_drop)
         # Each convolution maps d_model to 2 * d_model channels, which the GLU halves: A * sigmoid(B).
         self.enc_convs = nn.ModuleList([nn.Conv1d(d_model, 2 * d_model, kernel, padding=kernel // 2) for _ in range(N)])
@@ -239,14 +245,8 @@ class ConvS2SNet(nn.Module):
         self.att_out = nn.ModuleList([nn.Linear(d_model, d_model) for _ in range(N)])   # W_c
         self.out = nn.Linear(d_model, d_model)                           # before the tied softmax
 
-    def _embed(self, tokens: torch.Tensor) -> torch.Tensor:
-        # tokens: (B, T) ids -> (B, T, d_model): sqrt(d_model) * E[token] + position, then dropout
-        T = tokens.shape[1]
-        pos = self.pe[:T] if self.positional == "sinusoid" else self.pos_embed.weight[:T]
-        return self.drop(self.embed(tokens) * math.sqrt(self.d_model) + pos)
-
     def encode(self, src: torch.Tensor) -> torch.Tensor:
-        e = self._embed(src)                                             # (B, S, d)
+        e = self.embed(src)                                              # (B, S, d)
         x = e
         for conv in self.enc_convs:
             h = F.glu(conv(self.drop(x).transpose(1, 2)), dim=1)         # (B, d, S): same length
@@ -256,7 +256,7 @@ class ConvS2SNet(nn.Module):
 
     def decode(self, y_in: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
         z, v = memory[0], memory[1]                                      # (B, S, d) each
-        g = self._embed(y_in)                                            # (B, T, d)
+        g = self.embed(y_in)                                             # (B, T, d)
         x = g
         for conv, w_d, w_c in zip(self.dec_convs, self.att_in, self.att_out):
             xp = F.pad(self.drop(x).transpose(1, 2), (self.kernel - 1, 0))   # (B, d, T + k - 1): left pad
@@ -266,7 +266,7 @@ class ConvS2SNet(nn.Module):
             h = (h + w_c(a @ v)) * math.sqrt(0.5)                        # (B, T, d) plus the context
             x = (x + h) * math.sqrt(0.5)                                 # (B, T, d) residual
         x = self.drop(self.out(x))                                       # (B, T, d)
-        return x @ self.embed.weight[: self.vocab_size].T                # logits: (B, T, V)
+        return x @ self.embed.words.weight[: self.vocab_size].T          # logits: (B, T, V)
 
 
 # -----------------------------------------------------------------------------
