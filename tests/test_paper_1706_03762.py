@@ -232,30 +232,15 @@ def test_model_trains_in_seconds():
 
 
 @pytest.mark.slow
-def test_recurrent_baseline_trains_in_seconds():
+@pytest.mark.parametrize("arch,task", [("rnn", {}), ("conv", {"rule": "either", "zipf": 1.0})])
+def test_table2_baselines_train_in_seconds(arch, task):
     torch = pytest.importorskip("torch")
     L = pytest.importorskip("lightning")
     model, data = _load("model"), _load("data")
     L.seed_everything(0)
     torch.set_num_threads(1)
-    m = model.Seq2Seq(arch="rnn", vocab_size=6, N=1, d_model=16, warmup_steps=20)
-    d = data.TranslationData(vocab_size=6, seq_len=5, shift=1, n_train=512, n_val=64, batch_size=32)
-    trainer = quiet_trainer(max_epochs=2, num_sanity_val_steps=0)
-    trainer.fit(m, d)
-    got = {k: float(v) for k, v in trainer.callback_metrics.items()}
-    assert math.isfinite(got["val_seq_acc"]) and got["val_loss"] < math.log(6)
-
-
-@pytest.mark.slow
-def test_convolutional_baseline_trains_in_seconds():
-    torch = pytest.importorskip("torch")
-    L = pytest.importorskip("lightning")
-    model, data = _load("model"), _load("data")
-    L.seed_everything(0)
-    torch.set_num_threads(1)
-    m = model.Seq2Seq(arch="conv", vocab_size=6, N=1, d_model=16, warmup_steps=20)
-    d = data.TranslationData(vocab_size=6, seq_len=5, shift=1, rule="either", zipf=1.0, n_train=512, n_val=64,
-                             batch_size=32)
+    m = model.Seq2Seq(arch=arch, vocab_size=6, N=1, d_model=16, warmup_steps=20)
+    d = data.TranslationData(vocab_size=6, seq_len=5, shift=1, n_train=512, n_val=64, batch_size=32, **task)
     trainer = quiet_trainer(max_epochs=2, num_sanity_val_steps=0)
     trainer.fit(m, d)
     got = {k: float(v) for k, v in trainer.callback_metrics.items()}
