@@ -23,11 +23,14 @@ _received: int | None = None
 _exiting = False  # on the way out: a late stop signal must not raise in the clean-up
 
 
-def _handler(signum, frame) -> None:  # noqa: ARG001
+def _handler(signum, frame) -> None:
     global _received
     first = _received is None
     _received = signum
-    if first and not _exiting:
+    # A signal that lands on the first instruction of ignore_stop_signals_now (before its own
+    # try) would escape it: a process on its way out printed a traceback. There, only record it.
+    on_the_way_out = frame is not None and frame.f_code in _EXIT_CODES
+    if first and not _exiting and not on_the_way_out:
         raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
 
 
@@ -61,6 +64,9 @@ def ignore_stop_signals_now() -> None:
             return
         except KeyboardInterrupt:  # a signal that landed just before the line above
             continue
+
+
+_EXIT_CODES = (ignore_stop_signals.__code__, ignore_stop_signals_now.__code__)
 
 
 def interrupted() -> bool:
