@@ -38,6 +38,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import signal
 import statistics
 import subprocess
@@ -131,8 +132,6 @@ def warm_up(folder: Path, tmp: Path) -> None:
     scratch = tmp / "warm-up"
     subprocess.run([PY, "-m", "repro", "run", str(folder), "--no-site", "--results", str(scratch), "--keep-warm",
                     "--only", "baseline", "--seeds", "0"], cwd=tmp, capture_output=True, check=True)
-    import shutil
-
     shutil.rmtree(scratch)
 
 
@@ -208,8 +207,6 @@ def metrics_hydra(sweep: Path) -> dict[tuple[int, int], float]:
 
 
 def bench_peers(repeat: int = 1, epochs: int = 5) -> dict:
-    import shutil
-
     runs = len(HIDDEN) * len(SEEDS)
     times: dict[str, list[float]] = {k: [] for k in ("repro_cold", "hydra_cold", "repro_int", "hydra_int",
                                                      "repro_cold_warm", "repro_int_warm")}

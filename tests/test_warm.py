@@ -120,3 +120,8 @@ def test_keep_warm_with_another_executor_is_a_usage_error(tmp_path):
                        cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "--keep-warm is for the local executor, not inline" in r.stderr
     assert "Traceback" not in r.stderr and not (tmp_path / "results").exists()
+
+
+def test_a_run_that_does_not_ask_makes_nothing(warm_dir):
+    assert not warm.WarmStart(start=False).available()
+    assert not warm.folder().exists()  # no folder, no process, for runs without --keep-warm

@@ -133,7 +133,7 @@ class ForkedProcess:
                 conn.close()
         return self._exitcode
 
-    def close(self) -> None:
+    def __del__(self) -> None:  # the executor forgets a worker by dropping it: so goes its pidfd
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
@@ -177,8 +177,8 @@ class WarmStart:
 
     def available(self) -> bool:
         """A zygote answers at this key (started now if `start` and none did)."""
-        if not supported():
-            return False
+        if not supported() or not (self.start or folder().is_dir()):
+            return False  # nothing to find, and no folder made for a run that did not ask
         try:
             _private_folder()  # never talk to a socket someone else could have put there
         except OSError:
